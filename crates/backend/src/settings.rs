@@ -1,0 +1,202 @@
+//! Settings read once from the environment into a typed struct.
+//!
+//! Bad values are rejected at start with a one-line message naming the variable, so a typo never
+//! turns into a confusing failure later. Empty values count as unset (handy with compose files).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// Default path of ProxLB's configuration file (the same default ProxLB uses).
+pub const DEFAULT_PROXLB_CONFIG: &str = "/etc/proxlb/proxlb.yaml";
+/// Default name of the Docker container running ProxLB.
+pub const DEFAULT_PROXLB_CONTAINER: &str = "proxlb";
+/// Default listen address when neither HOST/PORT nor LEPTOS_SITE_ADDR is set.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
+
+/// Typed settings of the ProxLB Web server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Where the HTTP server listens. `HOST`/`PORT` win over `LEPTOS_SITE_ADDR`.
+    pub listen: SocketAddr,
+    /// Path of ProxLB's YAML configuration (`PROXLB_CONFIG`).
+    pub proxlb_config: PathBuf,
+    /// Name of the Docker container running ProxLB (`PROXLB_CONTAINER`).
+    pub proxlb_container: String,
+    /// Folder holding the built site: `pkg/` with WASM, JS and CSS (`LEPTOS_SITE_ROOT`).
+    pub site_root: PathBuf,
+    /// Port of cargo-leptos' live-reload socket in development (`LEPTOS_RELOAD_PORT`).
+    pub reload_port: u16,
+    /// Development mode (`LEPTOS_ENV=DEV`, set by `cargo leptos watch`): enables live reload.
+    pub dev_mode: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN,
+            proxlb_config: PathBuf::from(DEFAULT_PROXLB_CONFIG),
+            proxlb_container: DEFAULT_PROXLB_CONTAINER.to_owned(),
+            site_root: PathBuf::from("target/site"),
+            reload_port: 3001,
+            dev_mode: false,
+        }
+    }
+}
+
+/// A setting with a value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {variable}={value:?}: {expected}")]
+pub struct SettingsError {
+    /// Name of the environment variable.
+    pub variable: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What would have been accepted.
+    pub expected: &'static str,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let defaults = Settings::default();
+
+        let site_addr = get("LEPTOS_SITE_ADDR")
+            .map(|value| {
+                value.trim().parse::<SocketAddr>().map_err(|_| SettingsError {
+                    variable: "LEPTOS_SITE_ADDR",
+                    value,
+                    expected: "an address with port, like 127.0.0.1:3000 or [::1]:3000",
+                })
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_LISTEN);
+        let host = get("HOST")
+            .map(|value| parse_host(&value).ok_or(SettingsError {
+                variable: "HOST",
+                value,
+                expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::, or localhost",
+            }))
+            .transpose()?
+            .unwrap_or(site_addr.ip());
+        let port = get("PORT")
+            .map(|value| value.trim().parse::<u16>().map_err(|_| SettingsError {
+                variable: "PORT",
+                value,
+                expected: "a whole number from 0 to 65535 (0 picks a free port)",
+            }))
+            .transpose()?
+            .unwrap_or(site_addr.port());
+        let reload_port = get("LEPTOS_RELOAD_PORT")
+            .map(|value| value.trim().parse::<u16>().map_err(|_| SettingsError {
+                variable: "LEPTOS_RELOAD_PORT",
+                value,
+                expected: "a whole number from 1 to 65535",
+            }))
+            .transpose()?
+            .unwrap_or(defaults.reload_port);
+        let dev_mode = match get("LEPTOS_ENV") {
+            None => false,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "dev" | "development" => true,
+                "prod" | "production" => false,
+                _ => {
+                    return Err(SettingsError {
+                        variable: "LEPTOS_ENV",
+                        value,
+                        expected: "DEV or PROD",
+                    })
+                }
+            },
+        };
+
+        Ok(Self {
+            listen: SocketAddr::new(host, port),
+            proxlb_config: get("PROXLB_CONFIG").map(PathBuf::from).unwrap_or(defaults.proxlb_config),
+            proxlb_container: get("PROXLB_CONTAINER")
+                .map(|name| name.trim().to_owned())
+                .unwrap_or(defaults.proxlb_container),
+            site_root: get("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or(defaults.site_root),
+            reload_port,
+            dev_mode,
+        })
+    }
+}
+
+/// Accepts IP addresses (v4, v6, optionally in brackets) and `localhost`.
+fn parse_host(value: &str) -> Option<IpAddr> {
+    let trimmed = value.trim();
+    if trimmed.eq_ignore_ascii_case("localhost") {
+        return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    trimmed
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(s.proxlb_config, PathBuf::from("/etc/proxlb/proxlb.yaml"));
+        assert_eq!(s.proxlb_container, "proxlb");
+        assert!(!s.dev_mode);
+    }
+
+    #[test]
+    fn host_and_port_win_over_leptos_site_addr() {
+        let s = settings(&[("LEPTOS_SITE_ADDR", "127.0.0.1:3000"), ("PORT", "9000")]).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9000".parse().unwrap());
+        let s = settings(&[("LEPTOS_SITE_ADDR", "127.0.0.1:3000"), ("HOST", "::1")]).unwrap();
+        assert_eq!(s.listen, "[::1]:3000".parse().unwrap());
+        let s = settings(&[("LEPTOS_SITE_ADDR", "127.0.0.1:3000")]).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
+        let s = settings(&[("HOST", "localhost"), ("PORT", "0")]).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:0".parse().unwrap());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = settings(&[("PORT", "abc")]).unwrap_err();
+        assert_eq!(err.variable, "PORT");
+        assert_eq!(
+            err.to_string(),
+            "invalid setting PORT=\"abc\": a whole number from 0 to 65535 (0 picks a free port)"
+        );
+        assert_eq!(settings(&[("PORT", "70000")]).unwrap_err().variable, "PORT");
+        assert_eq!(settings(&[("HOST", "not a host")]).unwrap_err().variable, "HOST");
+        assert_eq!(settings(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err().variable, "LEPTOS_SITE_ADDR");
+        assert_eq!(settings(&[("LEPTOS_ENV", "staging")]).unwrap_err().variable, "LEPTOS_ENV");
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let s = settings(&[("PORT", ""), ("PROXLB_CONFIG", "  ")]).unwrap();
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn dev_mode_from_leptos_env() {
+        assert!(settings(&[("LEPTOS_ENV", "DEV")]).unwrap().dev_mode);
+        assert!(!settings(&[("LEPTOS_ENV", "PROD")]).unwrap().dev_mode);
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure types and pure logic of ProxLB Web, shared by the server and the browser.
+//!
+//! Nothing in this crate does IO: it compiles for `wasm32-unknown-unknown` and for the host,
+//! and behaves the same on both.
+
+pub mod live;
+pub mod server_info;
+pub mod theme;
+pub mod units;
+
+pub use live::LiveEvent;
+pub use server_info::ServerInfo;
+pub use theme::ThemeChoice;

@@ -1,0 +1,1 @@
+//! A stateful Proxmox VE API simulator (work in progress).

@@ -1,0 +1,17 @@
+//! Server functions: thin wrappers that take the state, call one backend service, map the error.
+//!
+//! All live under the `/sfn` prefix: the spec's REST API owns `/api/*` and `/ws/*`.
+
+pub mod server_info;
+pub mod theme;
+
+/// URL prefix of every server function.
+pub const SERVER_FN_PREFIX: &str = "/sfn";
+
+/// The backend state, from the request context (provided by the server's router).
+#[cfg(feature = "ssr")]
+pub fn app_state() -> Result<plb_backend::AppState, crate::error::ApiError> {
+    leptos::prelude::use_context::<plb_backend::AppState>().ok_or_else(|| {
+        plb_backend::Error::Internal("AppState missing from the request context".into()).into()
+    })
+}

@@ -1,0 +1,43 @@
+//! The one axum router: health, live channel, server functions, pages and static files.
+
+use std::time::Duration;
+
+use axum::{routing::get, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use plb_backend::AppState;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{shell, App};
+use crate::server::state::{leptos_options, ServerState};
+use crate::server::{health, live};
+
+/// Builds the router for `state` with the production heartbeat.
+pub fn build(state: AppState) -> Router {
+    build_with_heartbeat(state, live::HEARTBEAT)
+}
+
+/// Builds the router; `heartbeat` is the live channel's heartbeat interval (short in tests).
+pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
+    let options = leptos_options(&state.settings);
+    let server_state = ServerState {
+        leptos_options: options.clone(),
+        app: state.clone(),
+    };
+    // Server functions and pages read the backend state from the Leptos context.
+    let context = move || provide_context(state.clone());
+    let routes = generate_route_list(App);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route(
+            "/ws/live",
+            get(move |upgrade, state| live::live_socket(upgrade, state, heartbeat)),
+        )
+        .leptos_routes_with_context(&server_state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<ServerState, _>(context, shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(server_state)
+}

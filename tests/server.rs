@@ -1,0 +1,208 @@
+//! Integration tests of the server: the real router with the real app state, driven over HTTP
+//! (in-process with `oneshot`) and over a real loopback socket for the live channel.
+#![cfg(feature = "ssr")]
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use futures::StreamExt;
+use http_body_util::BodyExt;
+use plb_backend::{AppState, Settings};
+use proxlb_web::pages::NAV_ITEMS;
+use proxlb_web::server::router;
+use tokio_tungstenite::tungstenite::Message;
+use tower::ServiceExt;
+
+fn app() -> Router {
+    router::build(AppState::production(Settings::default()))
+}
+
+async fn get(app: Router, uri: &str, cookie: Option<&str>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = Request::get(uri);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn every_view_renders_the_shell_and_navigation() {
+    for item in NAV_ITEMS {
+        let (status, _, html) = get(app(), item.path, None).await;
+        assert_eq!(status, StatusCode::OK, "{}", item.path);
+        assert!(html.contains(&format!("<title>{} · ProxLB Web</title>", item.label)), "{}: {html}", item.path);
+        for link in NAV_ITEMS {
+            assert!(html.contains(&format!("href=\"{}\"", link.path)), "{} lacks a link to {}", item.path, link.path);
+        }
+        assert!(html.contains("aria-current=\"page\""), "{}: active link not marked", item.path);
+        assert!(html.contains("/pkg/proxlb_web.js"), "hydration script missing on {}", item.path);
+        // The sidebar's server function resolved during server rendering (async SSR).
+        assert!(
+            html.contains(&format!("ProxLB Web <!>{}", env!("CARGO_PKG_VERSION"))),
+            "{}: server info missing: {html}",
+            item.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_404_with_the_not_found_page() {
+    let (status, _, html) = get(app(), "/no/such/page", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"), "{html}");
+    assert!(html.contains("href=\"/nodes\""), "the 404 page keeps the navigation");
+}
+
+#[tokio::test]
+async fn healthz_reports_ok_with_version() {
+    let (status, headers, body) = get(app(), "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert!(json["uptime_seconds"].as_u64().is_some());
+}
+
+#[tokio::test]
+async fn theme_cookie_is_rendered_on_the_html_element() {
+    let (_, _, dark) = get(app(), "/", Some("other=1; plb_theme=dark")).await;
+    assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\""), "{}", &dark[..200.min(dark.len())]);
+    assert!(dark.contains("data-theme-choice=\"dark\" aria-pressed=\"true\""), "dark button not pressed");
+    let (_, _, light) = get(app(), "/nodes", Some("plb_theme=light")).await;
+    assert!(light.contains("data-theme=\"light\""));
+    let (_, _, system) = get(app(), "/", None).await;
+    assert!(!system.contains("data-theme=\""), "no cookie must leave the theme to the browser");
+    assert!(system.contains("data-theme-choice=\"system\" aria-pressed=\"true\""));
+}
+
+#[tokio::test]
+async fn server_info_server_fn_answers_json_under_sfn() {
+    let response = app()
+        .oneshot(
+            Request::post("/sfn/server_info")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let info: plb_domain::ServerInfo = serde_json::from_slice(&body).unwrap();
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn set_theme_form_post_sets_the_cookie_and_redirects_back() {
+    let response = app()
+        .oneshot(
+            Request::post("/sfn/set_theme")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::REFERER, "http://127.0.0.1/nodes")
+                .body(Body::from("theme=dark"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    // Leptos strips its error marker from the Referer and may leave an empty query ("?").
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(location.trim_end_matches('?'), "http://127.0.0.1/nodes");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("plb_theme=dark;"), "{cookie}");
+}
+
+#[tokio::test]
+async fn set_theme_rejects_unknown_themes_with_a_clear_error() {
+    let response = app()
+        .oneshot(
+            Request::post("/sfn/set_theme")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from("theme=purple"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let error: proxlb_web::error::ApiError = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        error,
+        proxlb_web::error::ApiError::Invalid { message: "unknown theme \"purple\": choose system, light or dark".into() }
+    );
+}
+
+/// Serves the router on a loopback port; returns the address and the state (for its token).
+async fn serve(heartbeat: Duration) -> (std::net::SocketAddr, AppState) {
+    let state = AppState::production(Settings::default());
+    let app = router::build_with_heartbeat(state.clone(), heartbeat);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let stopped = state.shutdown.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopped.cancelled().await })
+            .await
+    });
+    (address, state)
+}
+
+async fn next_text<S>(socket: &mut S) -> String
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("no message within 5 s")
+        .expect("socket ended")
+        .expect("socket error");
+    match message {
+        Message::Text(text) => text.to_string(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn live_channel_says_hello_and_beats() {
+    let (address, _state) = serve(Duration::from_millis(100)).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live")).await.unwrap();
+    let hello: serde_json::Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["server"]["version"], env!("CARGO_PKG_VERSION"));
+    let beat: serde_json::Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    assert_eq!(beat["type"], "heartbeat");
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_live_streams_and_the_server() {
+    let (address, state) = serve(Duration::from_secs(3600)).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live")).await.unwrap();
+    assert!(next_text(&mut socket).await.contains("hello"));
+    state.shutdown.cancel();
+    assert!(next_text(&mut socket).await.contains("shutting_down"));
+    let close = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap();
+    match close {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    // The listener is gone too: new connections are refused.
+    let mut refused = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(address).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused, "server still accepts connections after shutdown");
+}
