@@ -124,7 +124,8 @@ mod from_backend {
 
         #[test]
         fn internal_details_stay_on_the_server() {
-            let api: ApiError = Error::Internal("open /etc/secret.yaml: permission denied".into()).into();
+            let api: ApiError =
+                Error::Internal("open /etc/secret.yaml: permission denied".into()).into();
             let json = serde_json::to_string(&api).unwrap();
             assert!(!json.contains("secret"), "{json}");
             assert!(matches!(api, ApiError::Internal { .. }));
@@ -156,7 +157,9 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_server_fn_encoding() {
-        let error = ApiError::NotFound { what: "node \"pve9\"".into() };
+        let error = ApiError::NotFound {
+            what: "node \"pve9\"".into(),
+        };
         let bytes = error.ser();
         assert_eq!(ApiError::de(bytes), error);
         let json = serde_json::to_value(&error).unwrap();
@@ -165,7 +168,8 @@ mod tests {
 
     #[test]
     fn framework_failures_become_transport_errors() {
-        let error = ApiError::from_server_fn_error(ServerFnErrorErr::Request("connection reset".into()));
+        let error =
+            ApiError::from_server_fn_error(ServerFnErrorErr::Request("connection reset".into()));
         assert_eq!(error.status_code(), 500);
         assert!(error.to_string().contains("connection reset"));
     }

@@ -51,7 +51,9 @@ mod tests {
         let owner = Owner::new();
         owner.set();
         let mut errors = Errors::default();
-        errors.insert_with_default_key(ApiError::Unavailable { service: "Docker".into() });
+        errors.insert_with_default_key(ApiError::Unavailable {
+            service: "Docker".into(),
+        });
         let html = view! { <ErrorPanel errors=ArcRwSignal::new(errors) /> }.to_html();
         assert!(html.contains("role=\"alert\""), "{html}");
         assert!(html.contains("Unavailable"), "{html}");

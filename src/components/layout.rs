@@ -27,7 +27,13 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 view! {
                                     <li class="plb-nav__item">
                                         <A href=item.path attr:class="plb-nav__link">
-                                            <span class="plb-nav__icon" aria-hidden="true">{item.icon}</span>
+                                            <svg
+                                                class="plb-nav__icon"
+                                                viewBox="0 0 24 24"
+                                                aria-hidden="true"
+                                            >
+                                                <path d=item.icon />
+                                            </svg>
                                             <span class="plb-nav__label">{item.label}</span>
                                         </A>
                                     </li>

@@ -120,8 +120,12 @@ mod client {
                 return;
             };
             match serde_json::from_str::<LiveEvent>(&text) {
-                Ok(LiveEvent::Hello { server }) => context.uptime_seconds.set(Some(server.uptime_seconds)),
-                Ok(LiveEvent::Heartbeat { uptime_seconds }) => context.uptime_seconds.set(Some(uptime_seconds)),
+                Ok(LiveEvent::Hello { server }) => {
+                    context.uptime_seconds.set(Some(server.uptime_seconds))
+                }
+                Ok(LiveEvent::Heartbeat { uptime_seconds }) => {
+                    context.uptime_seconds.set(Some(uptime_seconds))
+                }
                 Ok(LiveEvent::ShuttingDown) | Err(_) => {}
             }
         });
@@ -130,7 +134,11 @@ mod client {
 
         // A socket that was open starts the backoff from scratch; one that never opened backs off.
         let on_close = Closure::<dyn FnMut()>::new(move || {
-            let next = if context.connection.get_untracked() == LiveConnection::Open { 0 } else { attempt + 1 };
+            let next = if context.connection.get_untracked() == LiveConnection::Open {
+                0
+            } else {
+                attempt + 1
+            };
             retry_later(context, next);
         });
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -139,13 +147,20 @@ mod client {
 
     fn retry_later(context: LiveContext, attempt: u32) {
         let delay = backoff_seconds(attempt);
-        context.connection.set(LiveConnection::Retrying { in_seconds: delay });
-        gloo_timers::callback::Timeout::new(delay * 1000, move || connect(context, attempt)).forget();
+        context
+            .connection
+            .set(LiveConnection::Retrying { in_seconds: delay });
+        gloo_timers::callback::Timeout::new(delay * 1000, move || connect(context, attempt))
+            .forget();
     }
 
     fn live_url() -> Option<String> {
         let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
         Some(format!("{scheme}://{}/ws/live", location.host().ok()?))
     }
 }
@@ -164,6 +179,9 @@ mod tests {
     #[test]
     fn labels_say_what_is_happening() {
         assert_eq!(LiveConnection::Open.label(), "Live");
-        assert_eq!(LiveConnection::Retrying { in_seconds: 4 }.label(), "Reconnecting in 4s");
+        assert_eq!(
+            LiveConnection::Retrying { in_seconds: 4 }.label(),
+            "Reconnecting in 4s"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub async fn live_socket(
 /// Sends events until the client leaves or the server shuts down.
 pub async fn serve(mut socket: WebSocket, state: AppState, heartbeat: Duration) {
     let server = plb_backend::services::server_info::server_info(&state);
-    if send(&mut socket, &LiveEvent::Hello { server }).await.is_err() {
+    if send(&mut socket, &LiveEvent::Hello { server })
+        .await
+        .is_err()
+    {
         return;
     }
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);

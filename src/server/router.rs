@@ -37,7 +37,9 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .leptos_routes_with_context(&server_state, routes, context.clone(), move || {
             shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<ServerState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<ServerState, _>(
+            context, shell,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
 }

@@ -1,8 +1,8 @@
 //! The router's state: Leptos' options next to the backend's `AppState`.
 
 use axum::extract::FromRef;
-use leptos::prelude::LeptosOptions;
 use leptos::config::Env;
+use leptos::prelude::LeptosOptions;
 use plb_backend::{AppState, Settings};
 
 /// Name of the generated JS/WASM/CSS files; must equal `output-name` in Cargo.toml.
@@ -36,7 +36,11 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .output_name(OUTPUT_NAME)
         .site_root(settings.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
-        .env(if settings.dev_mode { Env::DEV } else { Env::PROD })
+        .env(if settings.dev_mode {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
         .site_addr(settings.listen)
         .reload_port(u32::from(settings.reload_port))
         .build()

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# test.sh — every check and test of ProxLB Web, as CI runs it (`.ci/run` calls exactly this).
+#
+#   scripts/test.sh
+#
+# Runs scripts/setup.sh first (idempotent), then: rustfmt, clippy for the server (ssr) and for
+# the browser (hydrate, wasm32) separately, a wasm32 build of crates/domain, the whole workspace's
+# cargo tests, the release build, and Playwright end-to-end tests with JavaScript on and off
+# against the release server. Prints each step's wall time and ends with one line
+# `N passed, N failed` counting every step's tests (a check such as clippy counts as one).
+# Exits non-zero on any failure.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export CARGO_TERM_COLOR=never
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+timings=()
+failures=()
+started=$SECONDS
+
+finish() {
+  local code=$?
+  # Stop anything a step left running (Playwright stops its own server; this is the safety net).
+  pkill -f "$ROOT/target/release/proxlb-web" 2>/dev/null || true
+  printf '\n==> step times\n'
+  printf '  %s\n' "${timings[@]}"
+  if ((${#failures[@]})); then
+    printf '\n==> failed steps (logs in %s)\n' "$LOGS"
+    printf '  %s\n' "${failures[@]}"
+  fi
+  printf '\ntotal wall time: %d s\n' "$((SECONDS - started))"
+  echo "$passed passed, $failed failed"
+  if ((failed > 0)) || ((code != 0 && passed == 0)); then exit 1; fi
+  exit 0
+}
+trap finish EXIT
+
+# step NAME KIND CMD... — KIND is "check" (counts as one test) or "cargo-test" / "playwright"
+# (counts the tests the runner reports; a runner that reports nothing counts as one failure).
+step() {
+  local name=$1 kind=$2 log="$LOGS/$1.log" t0=$SECONDS rc
+  shift 2
+  printf '\n==> %s: %s\n' "$name" "$*"
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  local p=0 f=0
+  case "$kind" in
+    check)
+      if ((rc == 0)); then p=1; else f=1; fi ;;
+    cargo-test)
+      read -r p f < <(awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$log")
+      if ((rc != 0 && f == 0)); then f=1; fi ;;
+    playwright)
+      local json="$E2E_JSON"
+      if [ -f "$json" ]; then
+        read -r p f < <(node -e 'const s=require(process.argv[1]).stats; console.log(s.expected, s.unexpected + s.flaky)' "$json")
+      fi
+      p=${p:-0}; f=${f:-0}
+      if ((rc != 0 && f == 0)); then f=1; fi ;;
+  esac
+  passed=$((passed + p))
+  failed=$((failed + f))
+  timings+=("$(printf '%-16s %5d s  rc=%d  %d passed, %d failed' "$name" "$((SECONDS - t0))" "$rc" "$p" "$f")")
+  ((rc == 0)) || failures+=("$name")
+  return "$rc"
+}
+
+export E2E_JSON="$LOGS/e2e-results.json"
+
+step setup check bash scripts/setup.sh || exit 1
+step fmt check cargo fmt --all --check
+step clippy-ssr check cargo clippy --locked --workspace --all-targets --features proxlb-web/ssr -- -D warnings
+step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default-features --features hydrate \
+  --target wasm32-unknown-unknown -- -D warnings
+step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
+step cargo-test cargo-test cargo test --locked --workspace --features proxlb-web/ssr
+if step release-build check cargo leptos build --release --precompress --cargo-locked; then
+  rm -f "$E2E_JSON"
+  step e2e playwright npx playwright test -c end2end/playwright.config.ts
+else
+  failed=$((failed + 1))
+  failures+=("e2e (skipped: no release build)")
+fi
