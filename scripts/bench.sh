@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench.sh — measure ProxLB Web and write the results to docs/benchmarks.md.
+#
+#   scripts/bench.sh            # needs a release build (cargo leptos build --release --precompress)
+#
+# Measures the shipped artifact sizes. Performance targets live here, never as timing asserts
+# in tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PKG=target/site/pkg
+BIN=target/release/proxlb-web
+[ -f "$PKG/proxlb_web.wasm.br" ] && [ -x "$BIN" ] || {
+  echo "bench: no release build; run: cargo leptos build --release --precompress" >&2; exit 1; }
+
+size() { stat -c %s "$1"; }
+strip -o "$ROOT/target/proxlb-web.stripped" "$BIN"
+row() { printf '| %s | %s | %s | %s |\n' "$1" "$(size "$2")" "$(size "$2.gz")" "$(size "$2.br")"; }
+
+{
+  echo "## Artifact sizes"
+  echo
+  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) from \`cargo leptos build --release --precompress\`"
+  echo "(rustc $(rustc --version | cut -d' ' -f2), wasm-opt $(node_modules/.bin/wasm-opt --version | cut -d' ' -f3), commit $(git rev-parse --short HEAD))."
+  echo
+  echo "| file | raw bytes | gzip bytes | brotli bytes |"
+  echo "| --- | ---: | ---: | ---: |"
+  row "WASM (\`proxlb_web.wasm\`)" "$PKG/proxlb_web.wasm"
+  row "JS glue (\`proxlb_web.js\`)" "$PKG/proxlb_web.js"
+  row "CSS (\`proxlb_web.css\`)" "$PKG/proxlb_web.css"
+  echo
+  echo "| server binary | bytes |"
+  echo "| --- | ---: |"
+  echo "| \`target/release/proxlb-web\` | $(size "$BIN") |"
+  echo "| same, stripped | $(size "$ROOT/target/proxlb-web.stripped") |"
+} > target/bench-sizes.md
+
+# Replace the generated section of docs/benchmarks.md, keep the rest.
+python3 - "$ROOT/docs/benchmarks.md" target/bench-sizes.md <<'PY'
+import sys, pathlib
+doc, section = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]).read_text()
+begin, end = "<!-- sizes:begin -->", "<!-- sizes:end -->"
+text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+doc.write_text(f"{head}{begin}\n{section}{end}{tail}")
+PY
+cat target/bench-sizes.md
