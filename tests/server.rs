@@ -1,6 +1,8 @@
 //! Integration tests of the server: the real router with the real app state, driven over HTTP
 //! (in-process with `oneshot`) and over a real loopback socket for the live channel.
 #![cfg(feature = "ssr")]
+// A failed unwrap in a test helper is a test failure with a backtrace, which is what we want.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -19,12 +21,19 @@ fn app() -> Router {
     router::build(AppState::production(Settings::default()))
 }
 
-async fn get(app: Router, uri: &str, cookie: Option<&str>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn get(
+    app: Router,
+    uri: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let mut request = Request::get(uri);
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    let response = app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let response = app
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -36,12 +45,29 @@ async fn every_view_renders_the_shell_and_navigation() {
     for item in NAV_ITEMS {
         let (status, _, html) = get(app(), item.path, None).await;
         assert_eq!(status, StatusCode::OK, "{}", item.path);
-        assert!(html.contains(&format!("<title>{} · ProxLB Web</title>", item.label)), "{}: {html}", item.path);
+        assert!(
+            html.contains(&format!("<title>{} · ProxLB Web</title>", item.label)),
+            "{}: {html}",
+            item.path
+        );
         for link in NAV_ITEMS {
-            assert!(html.contains(&format!("href=\"{}\"", link.path)), "{} lacks a link to {}", item.path, link.path);
+            assert!(
+                html.contains(&format!("href=\"{}\"", link.path)),
+                "{} lacks a link to {}",
+                item.path,
+                link.path
+            );
         }
-        assert!(html.contains("aria-current=\"page\""), "{}: active link not marked", item.path);
-        assert!(html.contains("/pkg/proxlb_web.js"), "hydration script missing on {}", item.path);
+        assert!(
+            html.contains("aria-current=\"page\""),
+            "{}: active link not marked",
+            item.path
+        );
+        assert!(
+            html.contains("/pkg/proxlb_web.js"),
+            "hydration script missing on {}",
+            item.path
+        );
         // The sidebar's server function resolved during server rendering (async SSR).
         assert!(
             html.contains(&format!("ProxLB Web <!>{}", env!("CARGO_PKG_VERSION"))),
@@ -56,7 +82,10 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
     let (status, _, html) = get(app(), "/no/such/page", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"), "{html}");
-    assert!(html.contains("href=\"/nodes\""), "the 404 page keeps the navigation");
+    assert!(
+        html.contains("href=\"/nodes\""),
+        "the 404 page keeps the navigation"
+    );
 }
 
 #[tokio::test]
@@ -73,12 +102,22 @@ async fn healthz_reports_ok_with_version() {
 #[tokio::test]
 async fn theme_cookie_is_rendered_on_the_html_element() {
     let (_, _, dark) = get(app(), "/", Some("other=1; plb_theme=dark")).await;
-    assert!(dark.contains("<html lang=\"en\" data-theme=\"dark\""), "{}", &dark[..200.min(dark.len())]);
-    assert!(dark.contains("data-theme-choice=\"dark\" aria-pressed=\"true\""), "dark button not pressed");
+    assert!(
+        dark.contains("<html lang=\"en\" data-theme=\"dark\""),
+        "{}",
+        &dark[..200.min(dark.len())]
+    );
+    assert!(
+        dark.contains("data-theme-choice=\"dark\" aria-pressed=\"true\""),
+        "dark button not pressed"
+    );
     let (_, _, light) = get(app(), "/nodes", Some("plb_theme=light")).await;
     assert!(light.contains("data-theme=\"light\""));
     let (_, _, system) = get(app(), "/", None).await;
-    assert!(!system.contains("data-theme=\""), "no cookie must leave the theme to the browser");
+    assert!(
+        !system.contains("data-theme=\""),
+        "no cookie must leave the theme to the browser"
+    );
     assert!(system.contains("data-theme-choice=\"system\" aria-pressed=\"true\""));
 }
 
@@ -138,7 +177,9 @@ async fn set_theme_rejects_unknown_themes_with_a_clear_error() {
     let error: proxlb_web::error::ApiError = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         error,
-        proxlb_web::error::ApiError::Invalid { message: "unknown theme \"purple\": choose system, light or dark".into() }
+        proxlb_web::error::ApiError::Invalid {
+            message: "unknown theme \"purple\": choose system, light or dark".into()
+        }
     );
 }
 
@@ -175,7 +216,9 @@ where
 #[tokio::test]
 async fn live_channel_says_hello_and_beats() {
     let (address, _state) = serve(Duration::from_millis(100)).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live")).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live"))
+        .await
+        .unwrap();
     let hello: serde_json::Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["server"]["version"], env!("CARGO_PKG_VERSION"));
@@ -186,11 +229,15 @@ async fn live_channel_says_hello_and_beats() {
 #[tokio::test]
 async fn shutdown_ends_open_live_streams_and_the_server() {
     let (address, state) = serve(Duration::from_secs(3600)).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live")).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live"))
+        .await
+        .unwrap();
     assert!(next_text(&mut socket).await.contains("hello"));
     state.shutdown.cancel();
     assert!(next_text(&mut socket).await.contains("shutting_down"));
-    let close = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .unwrap();
     match close {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
         other => panic!("expected a close frame, got {other:?}"),

@@ -68,36 +68,45 @@ impl Settings {
 
         let site_addr = get("LEPTOS_SITE_ADDR")
             .map(|value| {
-                value.trim().parse::<SocketAddr>().map_err(|_| SettingsError {
-                    variable: "LEPTOS_SITE_ADDR",
-                    value,
-                    expected: "an address with port, like 127.0.0.1:3000 or [::1]:3000",
-                })
+                value
+                    .trim()
+                    .parse::<SocketAddr>()
+                    .map_err(|_| SettingsError {
+                        variable: "LEPTOS_SITE_ADDR",
+                        value,
+                        expected: "an address with port, like 127.0.0.1:3000 or [::1]:3000",
+                    })
             })
             .transpose()?
             .unwrap_or(DEFAULT_LISTEN);
         let host = get("HOST")
-            .map(|value| parse_host(&value).ok_or(SettingsError {
-                variable: "HOST",
-                value,
-                expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::, or localhost",
-            }))
+            .map(|value| {
+                parse_host(&value).ok_or(SettingsError {
+                    variable: "HOST",
+                    value,
+                    expected: "an IP address such as 0.0.0.0, 127.0.0.1 or ::, or localhost",
+                })
+            })
             .transpose()?
             .unwrap_or(site_addr.ip());
         let port = get("PORT")
-            .map(|value| value.trim().parse::<u16>().map_err(|_| SettingsError {
-                variable: "PORT",
-                value,
-                expected: "a whole number from 0 to 65535 (0 picks a free port)",
-            }))
+            .map(|value| {
+                value.trim().parse::<u16>().map_err(|_| SettingsError {
+                    variable: "PORT",
+                    value,
+                    expected: "a whole number from 0 to 65535 (0 picks a free port)",
+                })
+            })
             .transpose()?
             .unwrap_or(site_addr.port());
         let reload_port = get("LEPTOS_RELOAD_PORT")
-            .map(|value| value.trim().parse::<u16>().map_err(|_| SettingsError {
-                variable: "LEPTOS_RELOAD_PORT",
-                value,
-                expected: "a whole number from 1 to 65535",
-            }))
+            .map(|value| {
+                value.trim().parse::<u16>().map_err(|_| SettingsError {
+                    variable: "LEPTOS_RELOAD_PORT",
+                    value,
+                    expected: "a whole number from 1 to 65535",
+                })
+            })
             .transpose()?
             .unwrap_or(defaults.reload_port);
         let dev_mode = match get("LEPTOS_ENV") {
@@ -117,11 +126,15 @@ impl Settings {
 
         Ok(Self {
             listen: SocketAddr::new(host, port),
-            proxlb_config: get("PROXLB_CONFIG").map(PathBuf::from).unwrap_or(defaults.proxlb_config),
+            proxlb_config: get("PROXLB_CONFIG")
+                .map(PathBuf::from)
+                .unwrap_or(defaults.proxlb_config),
             proxlb_container: get("PROXLB_CONTAINER")
                 .map(|name| name.trim().to_owned())
                 .unwrap_or(defaults.proxlb_container),
-            site_root: get("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or(defaults.site_root),
+            site_root: get("LEPTOS_SITE_ROOT")
+                .map(PathBuf::from)
+                .unwrap_or(defaults.site_root),
             reload_port,
             dev_mode,
         })
@@ -148,8 +161,10 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -183,9 +198,20 @@ mod tests {
             "invalid setting PORT=\"abc\": a whole number from 0 to 65535 (0 picks a free port)"
         );
         assert_eq!(settings(&[("PORT", "70000")]).unwrap_err().variable, "PORT");
-        assert_eq!(settings(&[("HOST", "not a host")]).unwrap_err().variable, "HOST");
-        assert_eq!(settings(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err().variable, "LEPTOS_SITE_ADDR");
-        assert_eq!(settings(&[("LEPTOS_ENV", "staging")]).unwrap_err().variable, "LEPTOS_ENV");
+        assert_eq!(
+            settings(&[("HOST", "not a host")]).unwrap_err().variable,
+            "HOST"
+        );
+        assert_eq!(
+            settings(&[("LEPTOS_SITE_ADDR", "nowhere")])
+                .unwrap_err()
+                .variable,
+            "LEPTOS_SITE_ADDR"
+        );
+        assert_eq!(
+            settings(&[("LEPTOS_ENV", "staging")]).unwrap_err().variable,
+            "LEPTOS_ENV"
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ mod tests {
 
     #[test]
     fn events_are_tagged_json() {
-        let json = serde_json::to_string(&LiveEvent::Heartbeat { uptime_seconds: 7 }).unwrap_or_default();
+        let json =
+            serde_json::to_string(&LiveEvent::Heartbeat { uptime_seconds: 7 }).unwrap_or_default();
         assert_eq!(json, r#"{"type":"heartbeat","uptime_seconds":7}"#);
         let back: Result<LiveEvent, _> = serde_json::from_str(r#"{"type":"shutting_down"}"#);
         assert!(matches!(back, Ok(LiveEvent::ShuttingDown)));

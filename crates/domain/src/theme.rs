@@ -42,7 +42,9 @@ impl ThemeChoice {
 
     /// Parses the cookie or form value; unknown values are `None`.
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|choice| choice.as_str() == value.trim())
+        Self::ALL
+            .into_iter()
+            .find(|choice| choice.as_str() == value.trim())
     }
 
     /// The value for the `data-theme` attribute of `<html>`; `None` lets CSS follow the system.
@@ -82,11 +84,23 @@ mod tests {
 
     #[test]
     fn reads_the_cookie_among_others() {
-        assert_eq!(ThemeChoice::from_cookie_header("a=1; plb_theme=dark; b=2"), ThemeChoice::Dark);
-        assert_eq!(ThemeChoice::from_cookie_header("plb_theme=light"), ThemeChoice::Light);
+        assert_eq!(
+            ThemeChoice::from_cookie_header("a=1; plb_theme=dark; b=2"),
+            ThemeChoice::Dark
+        );
+        assert_eq!(
+            ThemeChoice::from_cookie_header("plb_theme=light"),
+            ThemeChoice::Light
+        );
         assert_eq!(ThemeChoice::from_cookie_header(""), ThemeChoice::System);
-        assert_eq!(ThemeChoice::from_cookie_header("plb_theme=purple"), ThemeChoice::System);
-        assert_eq!(ThemeChoice::from_cookie_header("xplb_theme=dark"), ThemeChoice::System);
+        assert_eq!(
+            ThemeChoice::from_cookie_header("plb_theme=purple"),
+            ThemeChoice::System
+        );
+        assert_eq!(
+            ThemeChoice::from_cookie_header("xplb_theme=dark"),
+            ThemeChoice::System
+        );
     }
 
     #[test]

@@ -1,0 +1,255 @@
+//! `/cluster`: status (quorum), resources (guests, nodes, storage, pools, SDN; filtered by the
+//! caller's privileges) and datacenter options (including CRS settings).
+
+use serde_json::{json, Map, Value};
+
+use super::Ctx;
+use crate::metrics::{guest_usage, node_usage};
+use crate::response::{ApiOk, ApiResult};
+use crate::scenario::GuestKind;
+use crate::state::{Cluster, Guest, Node};
+
+/// Cumulative network/disk counters of a guest after `uptime` seconds (mean rates × time, so
+/// they only grow).
+pub fn counters(g: &Guest, uptime: u64) -> [u64; 4] {
+    let activity = f64::from(g.spec.cpus) * g.spec.cpu * uptime as f64;
+    [
+        (200_000.0 * activity) as u64,
+        (150_000.0 * activity) as u64,
+        (100_000.0 * activity) as u64,
+        (250_000.0 * activity) as u64,
+    ]
+}
+
+/// Status string of a guest as the cluster sees it (`unknown` when its node is offline).
+pub fn guest_status(cluster: &Cluster, g: &Guest) -> &'static str {
+    if !cluster.node(g.node()).is_some_and(|n| n.online) {
+        "unknown"
+    } else if g.running() {
+        "running"
+    } else {
+        "stopped"
+    }
+}
+
+/// A guest entry as in `/cluster/resources` (`with_meta` adds `tags` and `lock`, which pool
+/// member lists omit).
+pub fn guest_resource(cluster: &Cluster, g: &Guest, now: f64, with_meta: bool) -> Value {
+    let u = guest_usage(cluster, g, now);
+    let kind = g.spec.kind.api_type();
+    let mut m = Map::new();
+    m.insert("id".into(), json!(format!("{kind}/{}", g.spec.vmid)));
+    m.insert("type".into(), json!(kind));
+    m.insert("vmid".into(), json!(g.spec.vmid));
+    m.insert("name".into(), json!(g.spec.name));
+    m.insert("node".into(), json!(g.node()));
+    m.insert("status".into(), json!(guest_status(cluster, g)));
+    m.insert("template".into(), json!(u8::from(g.spec.template)));
+    m.insert("cpu".into(), json!(u.cpu));
+    m.insert("maxcpu".into(), json!(g.spec.cpus));
+    m.insert("mem".into(), json!(u.mem));
+    let pve9 = cluster.node(g.node()).is_some_and(Node::is_pve9);
+    if g.spec.kind == GuestKind::Vm && pve9 {
+        m.insert("memhost".into(), json!(u.memhost));
+    }
+    m.insert("maxmem".into(), json!(g.spec.maxmem.0));
+    m.insert("disk".into(), json!(u.disk));
+    m.insert("maxdisk".into(), json!(g.spec.maxdisk.0));
+    let c = if u.running {
+        counters(g, u.uptime)
+    } else {
+        [0; 4]
+    };
+    m.insert("netin".into(), json!(c[0]));
+    m.insert("netout".into(), json!(c[1]));
+    m.insert("diskread".into(), json!(c[2]));
+    m.insert("diskwrite".into(), json!(c[3]));
+    m.insert("uptime".into(), json!(u.uptime));
+    if with_meta {
+        if let Some(tags) = g.tags_joined() {
+            m.insert("tags".into(), json!(tags));
+        }
+        if let Some(lock) = &g.lock {
+            m.insert("lock".into(), json!(lock));
+        }
+    }
+    if let Some(pool) = &g.spec.pool {
+        m.insert("pool".into(), json!(pool));
+    }
+    if let Some(h) = &g.ha_state {
+        m.insert("hastate".into(), json!(h));
+    }
+    Value::Object(m)
+}
+
+fn ha_active(cluster: &Cluster) -> bool {
+    cluster.guests.values().any(|g| g.spec.ha)
+}
+
+/// A node entry as in `/cluster/resources` (`audit` = caller has `Sys.Audit` on the node).
+pub fn node_resource(cluster: &Cluster, n: &Node, now: f64, audit: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(format!("node/{}", n.name)));
+    m.insert("type".into(), json!("node"));
+    m.insert("node".into(), json!(n.name));
+    m.insert(
+        "status".into(),
+        json!(if n.online { "online" } else { "offline" }),
+    );
+    m.insert("level".into(), json!(""));
+    if !n.online {
+        return Value::Object(m);
+    }
+    m.insert("cgroup-mode".into(), json!(2));
+    if ha_active(cluster) {
+        let state = if n.ha_maintenance {
+            "maintenance"
+        } else {
+            "online"
+        };
+        m.insert("hastate".into(), json!(state));
+    }
+    if n.version_tuple >= (9, 2, 0) {
+        m.insert("host-arch".into(), json!("x86_64"));
+    }
+    if audit {
+        if let Some(u) = node_usage(cluster, n, now) {
+            m.insert("cpu".into(), json!(u.cpu));
+            m.insert("maxcpu".into(), json!(n.cores));
+            m.insert("mem".into(), json!(u.mem));
+            m.insert("maxmem".into(), json!(n.memory));
+            m.insert("disk".into(), json!(u.disk));
+            m.insert("maxdisk".into(), json!(n.disk));
+            m.insert("uptime".into(), json!(u.uptime));
+        }
+    }
+    Value::Object(m)
+}
+
+fn storage_entries(cluster: &Cluster, n: &Node, now: f64) -> Vec<(String, Value)> {
+    let rootfs = node_usage(cluster, n, now).map_or(n.disk_used, |u| u.disk);
+    // Guest disks live on one shared RBD pool: every node reports the same numbers for it.
+    let shared_used: u64 = cluster
+        .guests
+        .values()
+        .map(|g| g.spec.maxdisk.0 / 5 * 2)
+        .sum();
+    let shared_total: u64 = cluster.nodes.iter().map(|n| n.storage).sum();
+    vec![
+        (
+            "local".to_string(),
+            json!({"id": format!("storage/{}/local", n.name), "type": "storage", "storage": "local",
+                   "node": n.name, "plugintype": "dir", "status": "available", "shared": 0,
+                   "content": "backup,iso,vztmpl", "disk": rootfs, "maxdisk": n.disk}),
+        ),
+        (
+            "ceph-vm".to_string(),
+            json!({"id": format!("storage/{}/ceph-vm", n.name), "type": "storage",
+                   "storage": "ceph-vm", "node": n.name, "plugintype": "rbd",
+                   "status": "available", "shared": 1, "content": "images,rootdir",
+                   "disk": shared_used.min(shared_total), "maxdisk": shared_total}),
+        ),
+    ]
+}
+
+/// `GET /cluster/resources[?type=vm|storage|node|sdn]`.
+pub fn resources(ctx: &mut Ctx<'_>) -> ApiResult {
+    ctx.allow_params(&["type"])?;
+    let filter = ctx.enum_param("type", &["vm", "storage", "node", "sdn"])?;
+    let want = |t: &str| filter.as_deref().is_none_or(|f| f == t);
+    let cluster = &*ctx.cluster;
+    let mut out = Vec::new();
+    if want("vm") {
+        for g in cluster.guests.values() {
+            if ctx.has_vm(g.spec.vmid, "VM.Audit") {
+                out.push(guest_resource(cluster, g, ctx.now, true));
+            }
+        }
+    }
+    if want("node") {
+        for n in &cluster.nodes {
+            let audit = ctx.has(&format!("/nodes/{}", n.name), "Sys.Audit");
+            out.push(node_resource(cluster, n, ctx.now, audit));
+        }
+    }
+    if want("storage") {
+        for n in cluster.nodes.iter().filter(|n| n.online) {
+            for (sid, entry) in storage_entries(cluster, n, ctx.now) {
+                if ctx.has(&format!("/storage/{sid}"), "Datastore.Audit") {
+                    out.push(entry);
+                }
+            }
+        }
+    }
+    if filter.is_none() {
+        for p in &cluster.pools {
+            if ctx.has(&format!("/pool/{}", p.poolid), "Pool.Audit") {
+                out.push(
+                    json!({"id": format!("pool/{}", p.poolid), "type": "pool", "pool": p.poolid}),
+                );
+            }
+        }
+    }
+    if want("sdn") {
+        for n in cluster.nodes.iter().filter(|n| n.online) {
+            if !ctx.has("/sdn/zones/localnetwork", "SDN.Audit") {
+                continue;
+            }
+            if n.is_pve9() {
+                out.push(
+                    json!({"id": format!("network/{}/zone/localnetwork", n.name), "type": "network",
+                                "network-type": "zone", "network": "localnetwork", "node": n.name,
+                                "status": "ok"}),
+                );
+            } else {
+                out.push(
+                    json!({"id": format!("sdn/{}/localnetwork", n.name), "type": "sdn",
+                                "sdn": "localnetwork", "node": n.name, "status": "ok"}),
+                );
+            }
+        }
+    }
+    Ok(ApiOk::data(Value::Array(out)))
+}
+
+/// `GET /cluster/status` (`Sys.Audit` on `/`).
+pub fn status(ctx: &mut Ctx<'_>) -> ApiResult {
+    ctx.allow_params(&[])?;
+    ctx.require("/", "Sys.Audit")?;
+    let cluster = &*ctx.cluster;
+    let local = cluster.local_node().map(|n| n.name.clone());
+    let mut out = Vec::new();
+    if cluster.nodes.len() > 1 {
+        out.push(
+            json!({"type": "cluster", "id": "cluster", "name": cluster.name,
+                        "nodes": cluster.nodes.len(), "version": cluster.nodes.len() + 4,
+                        "quorate": u8::from(cluster.quorate())}),
+        );
+    }
+    for n in &cluster.nodes {
+        out.push(
+            json!({"type": "node", "id": format!("node/{}", n.name), "name": n.name,
+                        "nodeid": n.index + 1, "ip": n.ip,
+                        "local": u8::from(local.as_deref() == Some(n.name.as_str())),
+                        "online": u8::from(n.online), "level": ""}),
+        );
+    }
+    Ok(ApiOk::data(Value::Array(out)))
+}
+
+/// `GET /cluster/options` (`Sys.Audit` on `/`): the datacenter configuration.
+pub fn options(ctx: &mut Ctx<'_>) -> ApiResult {
+    ctx.allow_params(&[])?;
+    ctx.require("/", "Sys.Audit")?;
+    let cluster = &*ctx.cluster;
+    let mut m: Map<String, Value> = cluster
+        .options
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(crs) = &cluster.crs {
+        let crs: Map<String, Value> = crs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        m.insert("crs".into(), Value::Object(crs));
+    }
+    Ok(ApiOk::data(Value::Object(m)))
+}
