@@ -4,6 +4,7 @@
 //! and behaves the same on both.
 
 pub mod live;
+pub mod proxlb;
 pub mod server_info;
 pub mod theme;
 pub mod units;

@@ -1,0 +1,28 @@
+//! ProxLB 2.3.0 semantics as pure functions: what ProxLB would read from a cluster, which rules it
+//! derives, how it measures nodes and whether it would balance right now.
+//!
+//! Everything here mirrors ProxLB's own code (`proxlb/models/*.py`, `proxlb/utils/*.py` of the
+//! 2.3.0 package), quirks included, so the dashboard can explain ProxLB instead of guessing.
+//! "Now" is always a parameter ([`maintenance::LocalTime`]); nothing reads a clock.
+
+// Every public item of this module tree is documented; keep it that way.
+#![warn(missing_docs)]
+
+pub mod cluster;
+pub mod config;
+pub mod decision;
+pub mod maintenance;
+pub mod plan;
+pub mod rules;
+pub mod tags;
+pub mod usage;
+
+pub use cluster::{
+    ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRule, HaRuleKind, Node, NodeStatus, Pool,
+    Pressure, PsiSet,
+};
+pub use config::{ApiHost, ProxLbConfig};
+pub use decision::{evaluate, Decision, EvaluationInput, QuirkNote, Reason};
+pub use maintenance::{LocalTime, Weekday};
+pub use rules::{Conflict, RulesView};
+pub use usage::{NodeUsage, Spread};
