@@ -39,19 +39,191 @@ pub struct ApiRequest {
     pub body: Bytes,
 }
 
-/// A fault to inject: the next `count` requests matching `method` and route `pattern` (as in
-/// [`crate::Simulator::request_counts`], e.g. `GET /nodes/{node}/qemu`) fail with `status` and
-/// `message` (after authentication).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An error fault: the next `count` requests matching `route` (after authentication) are answered
+/// with `status` and `message` instead of running the handler. For added latency and dropped
+/// connections use [`FaultRule`], which every `Fault` converts into (see there for the `route`
+/// forms). [`crate::Simulator::inject_fault`] takes either.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Fault {
-    /// Route pattern including the method, e.g. `GET /nodes`.
+    /// Route pattern including the method, e.g. `GET /nodes`, or `*` (see [`FaultRule::route`]).
     pub route: String,
     /// HTTP status to answer.
     pub status: u16,
-    /// Error message.
+    /// Error message (empty = a PVE-like default for `status`).
     pub message: String,
-    /// How many requests it applies to.
+    /// How many requests it applies to; 0 = every one until cleared.
     pub count: u32,
+}
+
+impl Fault {
+    /// Matching requests are answered with `status` and `message` (empty = PVE-like default)
+    /// until cleared; limit it with [`Fault::times`].
+    pub fn error(route: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
+        Self {
+            route: route.into(),
+            status,
+            message: message.into(),
+            count: 0,
+        }
+    }
+
+    /// Applies to the next `n` matching requests only (0 = until cleared).
+    pub fn times(mut self, n: u32) -> Self {
+        self.count = n;
+        self
+    }
+
+    /// The same error, answered after `latency`.
+    pub fn with_latency(self, latency: std::time::Duration) -> FaultRule {
+        FaultRule::from(self).with_latency(latency)
+    }
+}
+
+/// A fault in general: added latency, a dropped connection (`reset`) or an error answer (`status`
+/// ≠ 0), latency combining with either.
+///
+/// `route` is one of
+/// - `*`: every API request that resolves to a route;
+/// - `GET *`: every request of that method;
+/// - a route pattern as in [`crate::Simulator::request_counts`], e.g. `GET /nodes/{node}/qemu`;
+/// - a concrete path, e.g. `GET /nodes/pve2/qemu` (only that node).
+///
+/// Build one with [`FaultRule::latency`], [`FaultRule::connection_reset`], from a [`Fault`], or
+/// as a struct literal with `..FaultRule::default()`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FaultRule {
+    /// Route pattern including the method, e.g. `GET /nodes`, or `*`.
+    pub route: String,
+    /// HTTP status to answer (e.g. 500, 503, 595); 0 = no error answer.
+    pub status: u16,
+    /// Error message; empty = a PVE-like default for `status`.
+    pub message: String,
+    /// How many matching requests it applies to; 0 = every one until it is cleared.
+    pub count: u32,
+    /// Latency added before the answer (or before the connection is dropped).
+    pub latency: std::time::Duration,
+    /// Drop the connection without an answer (the handler does not run).
+    pub reset: bool,
+}
+
+impl From<Fault> for FaultRule {
+    fn from(f: Fault) -> Self {
+        Self {
+            route: f.route,
+            status: f.status,
+            message: f.message,
+            count: f.count,
+            ..Self::default()
+        }
+    }
+}
+
+impl FaultRule {
+    /// Matching requests are answered normally, `latency` later (until cleared).
+    pub fn latency(route: impl Into<String>, latency: std::time::Duration) -> Self {
+        Self {
+            route: route.into(),
+            latency,
+            ..Self::default()
+        }
+    }
+
+    /// Matching requests are not answered: the connection is dropped (until cleared).
+    pub fn connection_reset(route: impl Into<String>) -> Self {
+        Self {
+            route: route.into(),
+            reset: true,
+            ..Self::default()
+        }
+    }
+
+    /// Applies to the next `n` matching requests only (0 = until cleared).
+    pub fn times(mut self, n: u32) -> Self {
+        self.count = n;
+        self
+    }
+
+    /// Adds latency.
+    pub fn with_latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Whether the fault applies to a request of `method` with route `pattern` (e.g.
+    /// `GET /nodes/{node}/qemu`) and path `rel` below `/api2/json` (e.g. `/nodes/pve1/qemu`).
+    pub fn matches(&self, method: &str, pattern: &str, rel: &str) -> bool {
+        let route = self.route.trim();
+        if route == "*" {
+            return true;
+        }
+        let Some((m, p)) = route.split_once(' ') else {
+            return false;
+        };
+        if !m.eq_ignore_ascii_case(method) {
+            return false;
+        }
+        let p = p.trim();
+        let p = p.strip_prefix("/api2/json").unwrap_or(p);
+        p == "*" || format!("{method} {p}") == pattern || p.trim_end_matches('/') == rel
+    }
+
+    /// The message answered: `message`, or a PVE-like default for `status`.
+    pub fn effective_message(&self) -> String {
+        if !self.message.is_empty() {
+            return self.message.clone();
+        }
+        match self.status {
+            500 => "Internal Server Error".to_string(),
+            501 => "Not Implemented".to_string(),
+            502 => "Bad Gateway".to_string(),
+            503 => "Service Unavailable".to_string(),
+            504 => "Gateway Timeout".to_string(),
+            595 => "No route to host".to_string(),
+            596 => "Connection timed out".to_string(),
+            s => hyper::StatusCode::from_u16(s)
+                .ok()
+                .and_then(|c| c.canonical_reason())
+                .unwrap_or("injected fault")
+                .to_string(),
+        }
+    }
+}
+
+/// What the transport has to do with a handled request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    /// The route pattern it matched (`None` for unknown paths).
+    pub pattern: Option<&'static str>,
+    /// The API result (for a reset: a placeholder error that is never sent).
+    pub result: ApiResult,
+    /// Injected latency to wait before answering.
+    pub latency: Duration,
+    /// Drop the connection instead of answering.
+    pub reset: bool,
+}
+
+/// The effect of the injected faults on one request.
+#[derive(Debug, Default)]
+struct FaultHit {
+    latency: Duration,
+    reset: bool,
+    error: Option<ApiError>,
+}
+
+impl FaultHit {
+    /// The error to answer instead of running the handler (reset: a placeholder never sent).
+    fn check(&self) -> Result<(), ApiError> {
+        if self.reset {
+            return Err(ApiError::new(
+                599,
+                "connection reset by injected fault (never sent)",
+            ));
+        }
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Shared simulator state behind the HTTP server.
@@ -65,8 +237,8 @@ pub struct App {
     pub signer: TicketSigner,
     /// Requests per route pattern.
     pub counters: Mutex<BTreeMap<String, u64>>,
-    /// Pending injected faults.
-    pub faults: Mutex<Vec<Fault>>,
+    /// Active injected faults.
+    pub faults: Mutex<Vec<FaultRule>>,
     /// Delay before answering 401 (PVE waits 3 s).
     pub unauthorized_delay: Duration,
 }
@@ -87,27 +259,45 @@ impl App {
     }
 
     /// Locks the fault list.
-    pub fn faults(&self) -> MutexGuard<'_, Vec<Fault>> {
+    pub fn faults(&self) -> MutexGuard<'_, Vec<FaultRule>> {
         lock(&self.faults)
     }
 
-    /// Handles one request and returns the route pattern it matched (or `None`) and the result.
+    /// Handles one request and returns the route pattern it matched (or `None`) and the result
+    /// (injected latency and connection resets are left to the transport, see
+    /// [`App::handle_full`]; a reset comes back as an error here).
     pub fn handle(&self, req: &ApiRequest) -> (Option<&'static str>, ApiResult) {
+        let h = self.handle_full(req);
+        (h.pattern, h.result)
+    }
+
+    /// Handles one request, including the injected faults' latency and resets.
+    pub fn handle_full(&self, req: &ApiRequest) -> Handled {
         let method = req.method.to_ascii_uppercase();
+        let plain = |pattern, result| Handled {
+            pattern,
+            result,
+            latency: Duration::ZERO,
+            reset: false,
+        };
         let Some(segments) = api_segments(&req.path) else {
-            return (None, Err(ApiError::not_implemented(&method, &req.path)));
+            return plain(None, Err(ApiError::not_implemented(&method, &req.path)));
         };
         let rel = format!("/{}", segments.join("/"));
         let Some(route) = Route::resolve(&method, &segments) else {
             self.count(&format!("{method} <unknown>"));
-            return (None, Err(ApiError::not_implemented(&method, &rel)));
+            return plain(None, Err(ApiError::not_implemented(&method, &rel)));
         };
         let pattern = route.pattern();
         self.count(pattern);
-        (
-            Some(pattern),
-            self.handle_route(req, &method, route, pattern),
-        )
+        let mut hit = FaultHit::default();
+        let result = self.handle_route(req, &method, &rel, route, pattern, &mut hit);
+        Handled {
+            pattern: Some(pattern),
+            result,
+            latency: hit.latency,
+            reset: hit.reset,
+        }
     }
 
     fn count(&self, key: &str) {
@@ -118,19 +308,23 @@ impl App {
         &self,
         req: &ApiRequest,
         method: &str,
+        rel: &str,
         route: Route,
         pattern: &str,
+        hit: &mut FaultHit,
     ) -> ApiResult {
         let params = self.params(req, method)?;
         let now = self.clock.now();
         if route.is_public() {
-            self.take_fault(pattern)?;
+            *hit = self.take_faults(method, pattern, rel);
+            hit.check()?;
             let mut cluster = self.cluster();
             cluster.tick(now);
             return routes::access::ticket(&mut cluster, &self.signer, &params, now, method);
         }
         let caller = self.authenticate(req, method, now)?;
-        self.take_fault(pattern)?;
+        *hit = self.take_faults(method, pattern, rel);
+        hit.check()?;
         let mut cluster = self.cluster();
         cluster.tick(now);
         let mut ctx = Ctx {
@@ -142,21 +336,35 @@ impl App {
         routes::dispatch(&mut ctx, route)
     }
 
-    fn take_fault(&self, pattern: &str) -> Result<(), ApiError> {
+    /// Consumes one use of every active fault matching the request and combines them: the
+    /// latencies add up, any reset resets, the first error status answers.
+    fn take_faults(&self, method: &str, pattern: &str, rel: &str) -> FaultHit {
         let mut faults = self.faults();
-        if let Some(i) = faults
-            .iter()
-            .position(|f| f.route == pattern && f.count > 0)
-        {
-            let f = &mut faults[i];
-            f.count -= 1;
-            let err = ApiError::new(f.status, f.message.clone());
-            if f.count == 0 {
-                faults.remove(i);
+        let mut hit = FaultHit::default();
+        faults.retain_mut(|f| {
+            if !f.matches(method, pattern, rel) {
+                return true;
             }
-            return Err(err);
-        }
-        Ok(())
+            hit.latency += f.latency;
+            hit.reset |= f.reset;
+            if f.status != 0 && hit.error.is_none() {
+                hit.error = Some(ApiError::new(f.status, f.effective_message()));
+            }
+            match f.count {
+                0 => true,
+                1 => false,
+                _ => {
+                    f.count -= 1;
+                    true
+                }
+            }
+        });
+        hit
+    }
+
+    /// Every issued ticket and CSRF token becomes invalid now.
+    pub fn expire_tickets(&self) {
+        self.signer.rotate();
     }
 
     fn params(&self, req: &ApiRequest, method: &str) -> Result<Params, ApiError> {

@@ -4,11 +4,15 @@
 //! `https://127.0.0.1:<port>/api2/json/...` with a freshly generated self-signed certificate (or
 //! plain HTTP), authenticates like PVE (tickets + CSRF, API tokens) and answers the endpoints
 //! ProxLB and a dashboard use from a [`Scenario`], with usage that moves over (simulated) time and
-//! migrations that really move guests.
+//! migrations that really move guests. Faults (errors, latency, dropped connections), node
+//! outages and ticket expiry can be injected from Rust or through the JSON admin endpoint under
+//! `/_sim/` on the same listener (see [`admin`]); [`generate`] builds large clusters.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod generate;
 pub mod metrics;
 pub mod noise;
 pub mod parse;
@@ -31,7 +35,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use app::Fault;
+pub use admin::{FaultSpec, GuestSummary, NodeSummary, StateSummary};
+pub use app::{Fault, FaultRule};
 pub use clock::Clock;
 pub use scenario::{
     AclSpec, Affinity, ByteSize, ClusterSpec, GuestKind, GuestSpec, GuestStatus, HaRuleSpec,
@@ -340,9 +345,36 @@ impl Simulator {
         self.with_cluster(|c| c.fail_next_migration(vmid, message));
     }
 
-    /// Makes the next matching requests fail (see [`Fault`]).
-    pub fn inject_fault(&self, fault: Fault) {
-        self.app.faults().push(fault);
+    /// Adds a fault: matching requests get an error ([`Fault`]), or, with a [`FaultRule`], added
+    /// latency and/or a dropped connection. Several matching faults combine (latencies add up,
+    /// the first error answers, any reset resets), each using up one of its count.
+    pub fn inject_fault(&self, fault: impl Into<FaultRule>) {
+        self.app.faults().push(fault.into());
+    }
+
+    /// The active faults (with their remaining counts).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.app.faults().clone()
+    }
+
+    /// Removes every injected fault; returns how many were active.
+    pub fn clear_faults(&self) -> usize {
+        let mut faults = self.app.faults();
+        let n = faults.len();
+        faults.clear();
+        n
+    }
+
+    /// Makes every ticket (and CSRF token) issued so far invalid now, as if they had expired:
+    /// ticket clients get 401 and must log in again; API tokens are unaffected.
+    pub fn expire_tickets(&self) {
+        self.app.expire_tickets();
+    }
+
+    /// A short summary of the cluster: nodes with status, guests with node (the same as
+    /// `GET /_sim/state`).
+    pub fn state(&self) -> StateSummary {
+        admin::state_summary(&self.app)
     }
 
     /// Requests served per route pattern (`GET /nodes/{node}/qemu` ...; unknown paths count as

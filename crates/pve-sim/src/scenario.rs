@@ -658,7 +658,9 @@ pub struct Scenario {
     /// Pools.
     #[serde(default)]
     pub pools: Vec<PoolSpec>,
-    /// HA rules (served on PVE 9 only).
+    /// HA rules: `/cluster/ha/rules` on PVE 9. Until every node runs PVE 9 the node-affinity
+    /// rules are HA groups (`/cluster/ha/groups`, `ha-group-<name>` → `<name>`), as before PVE's
+    /// group-to-rule migration.
     #[serde(default)]
     pub ha_rules: Vec<HaRuleSpec>,
     /// Users and their tokens.

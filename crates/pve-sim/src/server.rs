@@ -2,7 +2,6 @@
 //! HTTP/1.1 with hyper and hands each request to [`App::handle`]. Stops when the shutdown signal
 //! fires, aborting open connections.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -17,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admin;
 use crate::app::{ApiRequest, App};
 use crate::response::{render, ApiError};
 
@@ -88,10 +88,16 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     (!values.is_empty()).then(|| values.join("; "))
 }
 
+/// Returned by the service to make hyper drop the connection without an answer (an injected
+/// connection-reset fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection reset by an injected fault")]
+pub struct InjectedReset;
+
 async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, InjectedReset> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -99,6 +105,14 @@ async fn handle(
             return Ok(render(Err(ApiError::new(413, "Request Entity Too Large"))));
         }
     };
+    if admin::is_admin_path(parts.uri.path()) {
+        return Ok(admin::handle(
+            &app,
+            parts.method.as_str(),
+            parts.uri.path(),
+            &body,
+        ));
+    }
     let api_req = ApiRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -109,7 +123,19 @@ async fn handle(
         content_type: header(&parts.headers, "content-type"),
         body,
     };
-    let (pattern, result) = app.handle(&api_req);
+    let handled = app.handle_full(&api_req);
+    if !handled.latency.is_zero() {
+        tokio::time::sleep(handled.latency).await;
+    }
+    if handled.reset {
+        tracing::debug!(
+            "{} {}: injected connection reset",
+            api_req.method,
+            api_req.path
+        );
+        return Err(InjectedReset);
+    }
+    let (pattern, result) = (handled.pattern, handled.result);
     if let Err(e) = &result {
         tracing::debug!(
             "{} {} -> {} {}",

@@ -30,12 +30,11 @@ pub fn ticket(
     now: f64,
     method: &str,
 ) -> ApiResult {
-    if method == "GET" {
-        return Ok(ApiOk::data(Value::Null));
-    }
+    // GET is a dummy without parameters (for login-page formatters).
+    let allowed: &[&str] = if method == "GET" { &[] } else { TICKET_PARAMS };
     let unknown: Vec<(String, String)> = params
         .keys()
-        .filter(|k| !TICKET_PARAMS.contains(k))
+        .filter(|k| !allowed.contains(k))
         .map(|k| {
             (
                 k.to_string(),
@@ -45,6 +44,9 @@ pub fn ticket(
         .collect();
     if !unknown.is_empty() {
         return Err(ApiError::params(unknown));
+    }
+    if method == "GET" {
+        return Ok(ApiOk::data(Value::Null));
     }
     let missing: Vec<(String, String)> = ["username", "password"]
         .iter()

@@ -81,16 +81,18 @@ pub fn status_current(ctx: &mut Ctx<'_>) -> ApiResult {
                         "timestamp": ts}),
         );
     }
+    let pve9 = pve9(cluster);
     for g in ha_guests(cluster) {
         let sid = g.sid();
         let state = service_state(g);
-        out.push(
-            json!({"id": format!("service:{sid}"), "type": "service", "sid": sid,
-                        "node": g.node(), "crm_state": state, "state": state,
-                        "request_state": request_state(g), "failback": 1,
-                        "max_restart": 1, "max_relocate": 1,
-                        "status": format!("{sid} ({}, {state})", g.node())}),
-        );
+        let mut entry = json!({"id": format!("service:{sid}"), "type": "service", "sid": sid,
+                    "node": g.node(), "crm_state": state, "state": state,
+                    "request_state": request_state(g), "max_restart": 1, "max_relocate": 1,
+                    "status": format!("{sid} ({}, {state})", g.node())});
+        if let (true, Some(obj)) = (pve9, entry.as_object_mut()) {
+            obj.insert("failback".into(), json!(1));
+        }
+        out.push(entry);
     }
     Ok(ApiOk::data(Value::Array(out)))
 }
@@ -155,6 +157,26 @@ fn pve9(cluster: &Cluster) -> bool {
     cluster.local_node().is_some_and(|n| n.is_pve9())
 }
 
+/// Whether the HA groups have been migrated to node-affinity rules: PVE 9's HA manager does that
+/// once every node runs PVE 9. Until then node-affinity rules of the scenario are HA groups.
+fn groups_migrated(cluster: &Cluster) -> bool {
+    cluster.nodes.iter().all(crate::state::Node::is_pve9)
+}
+
+/// The HA group name of a node-affinity rule (`ha-group-<name>` is what the migration creates).
+fn group_name(rule: &str) -> &str {
+    rule.strip_prefix("ha-group-").unwrap_or(rule)
+}
+
+/// The HA group of a guest (pre-migration): the node-affinity rule that contains it.
+fn group_of(cluster: &Cluster, sid: &str) -> Option<String> {
+    cluster
+        .ha_rules
+        .iter()
+        .find(|r| r.kind == HaRuleType::NodeAffinity && r.resources.iter().any(|s| s == sid))
+        .map(|r| group_name(&r.rule).to_string())
+}
+
 /// `GET /cluster/ha/rules[?type=...][&resource=...]` (PVE 9; 501 on older answering nodes).
 pub fn rules(ctx: &mut Ctx<'_>) -> ApiResult {
     if !pve9(ctx.cluster) {
@@ -169,10 +191,12 @@ pub fn rules(ctx: &mut Ctx<'_>) -> ApiResult {
         "{:040x}",
         u128::from(crate::noise::key(&format!("{:?}", cluster.ha_rules)))
     );
+    let migrated = groups_migrated(cluster);
     let out: Vec<Value> = cluster
         .ha_rules
         .iter()
         .enumerate()
+        .filter(|(_, r)| migrated || r.kind != HaRuleType::NodeAffinity)
         .filter(|(_, r)| kind.as_deref().is_none_or(|k| k == r.kind.as_str()))
         .filter(|(_, r)| resource.as_ref().is_none_or(|s| r.resources.contains(s)))
         .map(|(i, r)| {
@@ -216,24 +240,63 @@ pub fn resources(ctx: &mut Ctx<'_>) -> ApiResult {
     ctx.require("/", "Sys.Audit")?;
     let cluster = &*ctx.cluster;
     let digest = format!("{:040x}", u128::from(crate::noise::key("ha-resources")));
+    let (pve9, migrated) = (pve9(cluster), groups_migrated(cluster));
     let out: Vec<Value> = ha_guests(cluster)
         .filter(|g| kind.as_deref().is_none_or(|k| k == g.spec.kind.ha_prefix()))
         .map(|g| {
-            json!({"sid": g.sid(), "type": g.spec.kind.ha_prefix(), "state": request_state(g),
-                   "failback": 1, "max_restart": 1, "max_relocate": 1, "digest": digest})
+            let mut m = Map::new();
+            m.insert("sid".into(), json!(g.sid()));
+            m.insert("type".into(), json!(g.spec.kind.ha_prefix()));
+            m.insert("state".into(), json!(request_state(g)));
+            if pve9 {
+                m.insert("failback".into(), json!(1));
+            }
+            m.insert("max_restart".into(), json!(1));
+            m.insert("max_relocate".into(), json!(1));
+            if !migrated {
+                if let Some(group) = group_of(cluster, &g.sid()) {
+                    m.insert("group".into(), json!(group));
+                }
+            }
+            m.insert("digest".into(), json!(digest));
+            Value::Object(m)
         })
         .collect();
     Ok(ApiOk::data(Value::Array(out)))
 }
 
-/// `GET /cluster/ha/groups`: 500 on PVE 9 (groups were migrated to rules), empty before.
+/// `GET /cluster/ha/groups`: 500 once the groups were migrated to rules (every node on PVE 9);
+/// before that (PVE 8, mixed 8/9 clusters) the scenario's node-affinity rules as HA groups.
 pub fn groups(ctx: &mut Ctx<'_>) -> ApiResult {
     ctx.allow_params(&[])?;
     ctx.require("/", "Sys.Audit")?;
-    if pve9(ctx.cluster) {
+    let cluster = &*ctx.cluster;
+    if pve9(cluster) && groups_migrated(cluster) {
         return Err(ApiError::internal(
             "cannot index groups: ha groups have been migrated to rules",
         ));
     }
-    Ok(ApiOk::data(json!([])))
+    let digest = format!(
+        "{:040x}",
+        u128::from(crate::noise::key(&format!("groups {:?}", cluster.ha_rules)))
+    );
+    let out: Vec<Value> = cluster
+        .ha_rules
+        .iter()
+        .filter(|r| r.kind == HaRuleType::NodeAffinity)
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("group".into(), json!(group_name(&r.rule)));
+            m.insert("type".into(), json!("group"));
+            m.insert("nodes".into(), json!(r.nodes.join(",")));
+            m.insert("restricted".into(), json!(u8::from(r.strict)));
+            m.insert("nofailback".into(), json!(0));
+            if let Some(c) = &r.comment {
+                m.insert("comment".into(), json!(c));
+            }
+            m.insert("digest".into(), json!(digest));
+            Value::Object(m)
+        })
+        .collect();
+    Ok(ApiOk::data(Value::Array(out)))
 }

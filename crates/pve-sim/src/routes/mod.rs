@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::auth::{caller_privileges, Caller};
+use crate::auth::{caller_is_unrestricted, caller_privileges, Caller};
 use crate::parse::Params;
 use crate::response::{ApiError, ApiOk, ApiResult};
 use crate::scenario::GuestKind;
@@ -99,52 +99,131 @@ fn kind_of(seg: &str) -> Option<GuestKind> {
     }
 }
 
+/// Every route the simulator serves, as `(method, path pattern below /api2/json)`. This table is
+/// the router: [`Route::resolve`] only matches these entries (placeholders such as `{node}` match
+/// one path segment), so tests and `scripts/pve-schema-extract.py` can enumerate it and a new
+/// route cannot be left out of the schema conformance test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/version"),
+    ("GET", "/access"),
+    ("GET", "/access/ticket"),
+    ("POST", "/access/ticket"),
+    ("GET", "/access/permissions"),
+    ("GET", "/cluster"),
+    ("GET", "/cluster/status"),
+    ("GET", "/cluster/resources"),
+    ("GET", "/cluster/options"),
+    ("GET", "/cluster/tasks"),
+    ("GET", "/cluster/ha/status/current"),
+    ("GET", "/cluster/ha/status/manager_status"),
+    ("GET", "/cluster/ha/rules"),
+    ("GET", "/cluster/ha/resources"),
+    ("GET", "/cluster/ha/groups"),
+    ("GET", "/pools"),
+    ("GET", "/pools/{poolid}"),
+    ("GET", "/nodes"),
+    ("GET", "/nodes/{node}"),
+    ("GET", "/nodes/{node}/status"),
+    ("GET", "/nodes/{node}/version"),
+    ("GET", "/nodes/{node}/rrddata"),
+    ("GET", "/nodes/{node}/tasks"),
+    ("GET", "/nodes/{node}/tasks/{upid}"),
+    ("GET", "/nodes/{node}/tasks/{upid}/status"),
+    ("GET", "/nodes/{node}/tasks/{upid}/log"),
+    ("GET", "/nodes/{node}/qemu"),
+    ("GET", "/nodes/{node}/qemu/{vmid}"),
+    ("GET", "/nodes/{node}/qemu/{vmid}/status/current"),
+    ("GET", "/nodes/{node}/qemu/{vmid}/config"),
+    ("GET", "/nodes/{node}/qemu/{vmid}/rrddata"),
+    ("GET", "/nodes/{node}/qemu/{vmid}/migrate"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/migrate"),
+    ("GET", "/nodes/{node}/lxc"),
+    ("GET", "/nodes/{node}/lxc/{vmid}"),
+    ("GET", "/nodes/{node}/lxc/{vmid}/status/current"),
+    ("GET", "/nodes/{node}/lxc/{vmid}/config"),
+    ("GET", "/nodes/{node}/lxc/{vmid}/rrddata"),
+    ("GET", "/nodes/{node}/lxc/{vmid}/migrate"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/migrate"),
+];
+
+/// Matches path segments against a `ROUTES` pattern; returns the placeholder values in order.
+fn match_pattern(pattern: &str, segs: &[String]) -> Option<Vec<String>> {
+    let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.len() != segs.len() {
+        return None;
+    }
+    let mut args = Vec::new();
+    for (p, s) in parts.iter().zip(segs) {
+        if p.starts_with('{') && p.ends_with('}') {
+            args.push(s.clone());
+        } else if p != s {
+            return None;
+        }
+    }
+    Some(args)
+}
+
 impl Route {
-    /// Resolves a method and the path segments below `/api2/json`.
+    /// Resolves a method and the path segments below `/api2/json` through [`ROUTES`].
     pub fn resolve(method: &str, segs: &[String]) -> Option<Self> {
-        let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let own = |x: &str| x.to_string();
-        let route = match (method, s.as_slice()) {
-            ("GET", ["version"]) => Self::Version,
-            ("GET", ["access", "ticket"]) => Self::Ticket { post: false },
-            ("POST", ["access", "ticket"]) => Self::Ticket { post: true },
-            ("GET", ["access", "permissions"]) => Self::Permissions,
-            ("GET", ["access"]) => Self::AccessIndex,
-            ("GET", ["cluster"]) => Self::ClusterIndex,
-            ("GET", ["cluster", "status"]) => Self::ClusterStatus,
-            ("GET", ["cluster", "resources"]) => Self::ClusterResources,
-            ("GET", ["cluster", "options"]) => Self::ClusterOptions,
-            ("GET", ["cluster", "tasks"]) => Self::ClusterTasks,
-            ("GET", ["cluster", "ha", "status", "current"]) => Self::HaStatusCurrent,
-            ("GET", ["cluster", "ha", "status", "manager_status"]) => Self::HaManagerStatus,
-            ("GET", ["cluster", "ha", "rules"]) => Self::HaRules,
-            ("GET", ["cluster", "ha", "resources"]) => Self::HaResources,
-            ("GET", ["cluster", "ha", "groups"]) => Self::HaGroups,
-            ("GET", ["pools"]) => Self::Pools,
-            ("GET", ["pools", p]) => Self::Pool(own(p)),
-            ("GET", ["nodes"]) => Self::Nodes,
-            ("GET", ["nodes", n]) => Self::NodeIndex(own(n)),
-            ("GET", ["nodes", n, "status"]) => Self::NodeStatus(own(n)),
-            ("GET", ["nodes", n, "version"]) => Self::NodeVersion(own(n)),
-            ("GET", ["nodes", n, "rrddata"]) => Self::NodeRrd(own(n)),
-            ("GET", ["nodes", n, "tasks"]) => Self::NodeTasks(own(n)),
-            ("GET", ["nodes", n, "tasks", u]) => Self::TaskIndex(own(n), own(u)),
-            ("GET", ["nodes", n, "tasks", u, "status"]) => Self::TaskStatus(own(n), own(u)),
-            ("GET", ["nodes", n, "tasks", u, "log"]) => Self::TaskLog(own(n), own(u)),
-            (m, ["nodes", n, k, rest @ ..]) => {
-                let kind = kind_of(k)?;
+        ROUTES
+            .iter()
+            .filter(|(m, _)| *m == method)
+            .find_map(|(m, p)| match_pattern(p, segs).and_then(|a| Self::build(m, p, a)))
+    }
+
+    /// Builds the route of a `ROUTES` entry from its placeholder values.
+    fn build(method: &str, pattern: &str, args: Vec<String>) -> Option<Self> {
+        let mut it = args.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        let route = match (method, pattern) {
+            ("GET", "/version") => Self::Version,
+            ("GET", "/access/ticket") => Self::Ticket { post: false },
+            ("POST", "/access/ticket") => Self::Ticket { post: true },
+            ("GET", "/access/permissions") => Self::Permissions,
+            ("GET", "/access") => Self::AccessIndex,
+            ("GET", "/cluster") => Self::ClusterIndex,
+            ("GET", "/cluster/status") => Self::ClusterStatus,
+            ("GET", "/cluster/resources") => Self::ClusterResources,
+            ("GET", "/cluster/options") => Self::ClusterOptions,
+            ("GET", "/cluster/tasks") => Self::ClusterTasks,
+            ("GET", "/cluster/ha/status/current") => Self::HaStatusCurrent,
+            ("GET", "/cluster/ha/status/manager_status") => Self::HaManagerStatus,
+            ("GET", "/cluster/ha/rules") => Self::HaRules,
+            ("GET", "/cluster/ha/resources") => Self::HaResources,
+            ("GET", "/cluster/ha/groups") => Self::HaGroups,
+            ("GET", "/pools") => Self::Pools,
+            ("GET", "/pools/{poolid}") => Self::Pool(next()),
+            ("GET", "/nodes") => Self::Nodes,
+            ("GET", "/nodes/{node}") => Self::NodeIndex(next()),
+            ("GET", "/nodes/{node}/status") => Self::NodeStatus(next()),
+            ("GET", "/nodes/{node}/version") => Self::NodeVersion(next()),
+            ("GET", "/nodes/{node}/rrddata") => Self::NodeRrd(next()),
+            ("GET", "/nodes/{node}/tasks") => Self::NodeTasks(next()),
+            ("GET", "/nodes/{node}/tasks/{upid}") => Self::TaskIndex(next(), next()),
+            ("GET", "/nodes/{node}/tasks/{upid}/status") => Self::TaskStatus(next(), next()),
+            ("GET", "/nodes/{node}/tasks/{upid}/log") => Self::TaskLog(next(), next()),
+            (m, p) => {
+                let rest = p.strip_prefix("/nodes/{node}/")?;
+                let (kind, rest) = match rest.split_once('/') {
+                    Some((k, r)) => (k, Some(r)),
+                    None => (rest, None),
+                };
+                let kind = kind_of(kind)?;
+                let node = next();
                 match (m, rest) {
-                    ("GET", []) => Self::GuestList(own(n), kind),
-                    ("GET", [v]) => Self::GuestIndex(own(n), kind, own(v)),
-                    ("GET", [v, "status", "current"]) => Self::GuestStatus(own(n), kind, own(v)),
-                    ("GET", [v, "config"]) => Self::GuestConfig(own(n), kind, own(v)),
-                    ("GET", [v, "rrddata"]) => Self::GuestRrd(own(n), kind, own(v)),
-                    ("GET", [v, "migrate"]) => Self::MigratePrecondition(own(n), kind, own(v)),
-                    ("POST", [v, "migrate"]) => Self::Migrate(own(n), kind, own(v)),
+                    ("GET", None) => Self::GuestList(node, kind),
+                    ("GET", Some("{vmid}")) => Self::GuestIndex(node, kind, next()),
+                    ("GET", Some("{vmid}/status/current")) => Self::GuestStatus(node, kind, next()),
+                    ("GET", Some("{vmid}/config")) => Self::GuestConfig(node, kind, next()),
+                    ("GET", Some("{vmid}/rrddata")) => Self::GuestRrd(node, kind, next()),
+                    ("GET", Some("{vmid}/migrate")) => {
+                        Self::MigratePrecondition(node, kind, next())
+                    }
+                    ("POST", Some("{vmid}/migrate")) => Self::Migrate(node, kind, next()),
                     _ => return None,
                 }
             }
-            _ => return None,
         };
         Some(route)
     }
@@ -222,11 +301,15 @@ impl Ctx<'_> {
 
     /// Whether the caller has `privilege` on `path`.
     pub fn has(&self, path: &str, privilege: &str) -> bool {
-        self.privs(path, None).contains(privilege)
+        caller_is_unrestricted(&self.cluster.users, self.caller)
+            || self.privs(path, None).contains(privilege)
     }
 
     /// Whether the caller has `privilege` on guest `vmid` (pool ACLs included).
     pub fn has_vm(&self, vmid: u32, privilege: &str) -> bool {
+        if caller_is_unrestricted(&self.cluster.users, self.caller) {
+            return true;
+        }
         let pool = self
             .cluster
             .guests
@@ -344,24 +427,28 @@ pub fn dispatch(ctx: &mut Ctx<'_>, route: Route) -> ApiResult {
             "ticket route is handled before authentication",
         )),
         Route::Permissions => access::permissions(ctx),
-        Route::AccessIndex => index(
-            "subdir",
-            &[
-                "acl",
-                "domains",
-                "groups",
-                "openid",
-                "permissions",
-                "roles",
-                "tfa",
-                "ticket",
-                "users",
-            ],
-        ),
-        Route::ClusterIndex => index(
-            "name",
-            &["ha", "log", "options", "resources", "status", "tasks"],
-        ),
+        Route::AccessIndex => ctx.allow_params(&[]).and_then(|()| {
+            index(
+                "subdir",
+                &[
+                    "acl",
+                    "domains",
+                    "groups",
+                    "openid",
+                    "permissions",
+                    "roles",
+                    "tfa",
+                    "ticket",
+                    "users",
+                ],
+            )
+        }),
+        Route::ClusterIndex => ctx.allow_params(&[]).and_then(|()| {
+            index(
+                "name",
+                &["ha", "log", "options", "resources", "status", "tasks"],
+            )
+        }),
         Route::ClusterStatus => cluster::status(ctx),
         Route::ClusterResources => cluster::resources(ctx),
         Route::ClusterOptions => cluster::options(ctx),
@@ -375,6 +462,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, route: Route) -> ApiResult {
         Route::Pool(id) => pools::get(ctx, &id),
         Route::Nodes => nodes::list(ctx),
         Route::NodeIndex(n) => {
+            ctx.allow_params(&[])?;
             ctx.known_node(&n)?;
             index(
                 "name",
@@ -429,5 +517,23 @@ mod tests {
         assert_eq!(r("DELETE", "/nodes"), None);
         assert_eq!(r("GET", "/nodes/pve1/openvz"), None);
         assert_eq!(r("POST", "/nodes/pve1/qemu/100/config"), None);
+    }
+
+    #[test]
+    fn every_table_entry_resolves_to_its_pattern() {
+        for (method, pattern) in ROUTES {
+            let path = pattern
+                .replace("{node}", "pve1")
+                .replace("{vmid}", "100")
+                .replace("{poolid}", "prod")
+                .replace(
+                    "{upid}",
+                    "UPID:pve1:00000001:00000002:6B031900:qmigrate:100:root@pam:",
+                );
+            let route = r(method, &path).unwrap_or_else(|| panic!("{method} {pattern}"));
+            assert_eq!(route.pattern(), format!("{method} {pattern}"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        assert!(ROUTES.iter().all(|e| seen.insert(e)), "duplicate route");
     }
 }
