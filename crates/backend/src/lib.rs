@@ -1,6 +1,7 @@
 //! Server-only half of ProxLB Web: ports (object-safe traits), their adapters, and the services
 //! the web layer calls. No Leptos in here.
 
+pub mod adapters;
 pub mod clock;
 pub mod error;
 pub mod ports;
@@ -11,4 +12,4 @@ pub mod tls;
 
 pub use error::{Error, Result};
 pub use settings::Settings;
-pub use state::AppState;
+pub use state::{AppState, ClusterSource};

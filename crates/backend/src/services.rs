@@ -1,3 +1,5 @@
 //! Use cases, one module per view or resource. The web layer calls these and nothing deeper.
 
+pub mod cluster;
 pub mod server_info;
+pub mod snapshot;

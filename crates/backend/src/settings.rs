@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default path of ProxLB's configuration file (the same default ProxLB uses).
 pub const DEFAULT_PROXLB_CONFIG: &str = "/etc/proxlb/proxlb.yaml";
@@ -28,6 +29,17 @@ pub struct Settings {
     pub reload_port: u16,
     /// Development mode (`LEPTOS_ENV=DEV`, set by `cargo leptos watch`): enables live reload.
     pub dev_mode: bool,
+    /// Demo mode (`PROXLB_DEMO=1` or `--demo`): an embedded simulated cluster instead of Proxmox.
+    pub demo: bool,
+    /// Folder for ProxLB Web's own files (`PROXLB_WEB_DATA`); demo mode writes its config there.
+    pub data_dir: PathBuf,
+    /// Extra CA bundle to trust for Proxmox (`REQUESTS_CA_BUNDLE`, as ProxLB's units set it).
+    pub ca_file: Option<PathBuf>,
+    /// How often the cluster is polled (`PROXLB_WEB_POLL_SECONDS`, default 10).
+    pub poll_interval: Duration,
+    /// Offset of ProxLB's local time from UTC in minutes (`PROXLB_UTC_OFFSET_MINUTES`, default 0),
+    /// for `maintenance_nodes_schedule`, which ProxLB evaluates in its host's local time.
+    pub utc_offset_minutes: i64,
 }
 
 impl Default for Settings {
@@ -39,6 +51,11 @@ impl Default for Settings {
             site_root: PathBuf::from("target/site"),
             reload_port: 3001,
             dev_mode: false,
+            demo: false,
+            data_dir: std::env::temp_dir().join("proxlb-web"),
+            ca_file: None,
+            poll_interval: Duration::from_secs(10),
+            utc_offset_minutes: 0,
         }
     }
 }
@@ -124,7 +141,45 @@ impl Settings {
             },
         };
 
+        let demo = match get("PROXLB_DEMO") {
+            None => false,
+            Some(value) => parse_bool(&value).ok_or(SettingsError {
+                variable: "PROXLB_DEMO",
+                value,
+                expected: "1, true, yes or on to enable; 0, false, no or off to disable",
+            })?,
+        };
+        let poll_seconds = get("PROXLB_WEB_POLL_SECONDS")
+            .map(|value| match value.trim().parse::<u64>() {
+                Ok(seconds) if (1..=3600).contains(&seconds) => Ok(seconds),
+                _ => Err(SettingsError {
+                    variable: "PROXLB_WEB_POLL_SECONDS",
+                    value,
+                    expected: "a whole number of seconds from 1 to 3600",
+                }),
+            })
+            .transpose()?
+            .unwrap_or(10);
+        let utc_offset_minutes = get("PROXLB_UTC_OFFSET_MINUTES")
+            .map(|value| match value.trim().parse::<i64>() {
+                Ok(minutes) if (-14 * 60..=14 * 60).contains(&minutes) => Ok(minutes),
+                _ => Err(SettingsError {
+                    variable: "PROXLB_UTC_OFFSET_MINUTES",
+                    value,
+                    expected: "minutes east of UTC from -840 to 840, e.g. 60 for CET",
+                }),
+            })
+            .transpose()?
+            .unwrap_or(0);
+
         Ok(Self {
+            demo,
+            data_dir: get("PROXLB_WEB_DATA")
+                .map(PathBuf::from)
+                .unwrap_or(defaults.data_dir),
+            ca_file: get("REQUESTS_CA_BUNDLE").map(PathBuf::from),
+            poll_interval: Duration::from_secs(poll_seconds),
+            utc_offset_minutes,
             listen: SocketAddr::new(host, port),
             proxlb_config: get("PROXLB_CONFIG")
                 .map(PathBuf::from)
@@ -138,6 +193,15 @@ impl Settings {
             reload_port,
             dev_mode,
         })
+    }
+}
+
+/// Reads the usual spellings of a yes/no environment value.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -218,6 +282,40 @@ mod tests {
     fn empty_values_count_as_unset() {
         let s = settings(&[("PORT", ""), ("PROXLB_CONFIG", "  ")]).unwrap();
         assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn demo_poll_interval_and_offset() {
+        let s = settings(&[
+            ("PROXLB_DEMO", "yes"),
+            ("PROXLB_WEB_POLL_SECONDS", "30"),
+            ("PROXLB_UTC_OFFSET_MINUTES", "-300"),
+        ])
+        .unwrap();
+        assert!(s.demo);
+        assert_eq!(s.poll_interval, Duration::from_secs(30));
+        assert_eq!(s.utc_offset_minutes, -300);
+        assert_eq!(
+            settings(&[("PROXLB_DEMO", "maybe")]).unwrap_err().variable,
+            "PROXLB_DEMO"
+        );
+        assert_eq!(
+            settings(&[("PROXLB_WEB_POLL_SECONDS", "0")])
+                .unwrap_err()
+                .variable,
+            "PROXLB_WEB_POLL_SECONDS"
+        );
+        assert_eq!(
+            settings(&[("PROXLB_UTC_OFFSET_MINUTES", "9999")])
+                .unwrap_err()
+                .variable,
+            "PROXLB_UTC_OFFSET_MINUTES"
+        );
+        let s = settings(&[("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")]).unwrap();
+        assert_eq!(
+            s.ca_file,
+            Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt"))
+        );
     }
 
     #[test]

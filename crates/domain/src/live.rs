@@ -18,6 +18,15 @@ pub enum LiveEvent {
         /// Server uptime in whole seconds.
         uptime_seconds: u64,
     },
+    /// A new cluster view was published: pages showing cluster data refetch it.
+    Cluster {
+        /// The view's snapshot version.
+        version: u64,
+        /// When the data was last fetched successfully (Unix seconds).
+        fetched_at_unix: Option<u64>,
+        /// The latest refresh failed; the data is the last good one.
+        stale: bool,
+    },
     /// The server is shutting down; the browser should reconnect later.
     ShuttingDown,
 }

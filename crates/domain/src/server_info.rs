@@ -11,4 +11,6 @@ pub struct ServerInfo {
     pub started_at_unix: u64,
     /// Whole seconds the server has been running.
     pub uptime_seconds: u64,
+    /// The cluster is ProxLB Web's embedded demo simulator, not a real Proxmox VE.
+    pub demo: bool,
 }

@@ -22,9 +22,50 @@ pub fn format_duration(total_seconds: u64) -> String {
     }
 }
 
+/// Formats bytes with binary units and one decimal, e.g. `12.0 GiB`, `512 B`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Formats Unix seconds as a UTC wall-clock time, `HH:MM:SS UTC`.
+pub fn format_clock_utc(unix: u64) -> String {
+    let second_of_day = unix % 86_400;
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        second_of_day / 3_600,
+        (second_of_day % 3_600) / 60,
+        second_of_day % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_duration;
+    use super::{format_bytes, format_clock_utc, format_duration};
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(12 << 30), "12.0 GiB");
+        assert_eq!(format_bytes(u64::MAX), "16.0 EiB");
+    }
+
+    #[test]
+    fn clock_is_utc() {
+        assert_eq!(format_clock_utc(1_795_429_800), "10:30:00 UTC");
+        assert_eq!(format_clock_utc(86_399), "23:59:59 UTC");
+    }
     use proptest::prelude::*;
 
     #[test]

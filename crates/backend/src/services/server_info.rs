@@ -22,6 +22,7 @@ pub fn server_info(state: &AppState) -> ServerInfo {
         version: VERSION.to_owned(),
         started_at_unix,
         uptime_seconds: uptime.as_secs(),
+        demo: state.demo,
     }
 }
 

@@ -1,0 +1,4 @@
+//! Adapters: implementations of the [ports](crate::ports) that talk to the outside world.
+
+pub mod config_file;
+pub mod pve;
