@@ -12,8 +12,8 @@ use crate::components::live_status::provide_live;
 use crate::components::theme_switch::{initial_theme_choice, provide_theme};
 use crate::pages::{
     balancing::BalancingPage, config::ConfigPage, dashboard::DashboardPage, guests::GuestsPage,
-    logs::LogsPage, nodes::NodesPage, not_found::NotFoundPage, rules::RulesPage,
-    service::ServicePage,
+    logs::LogsPage, node_detail::NodeDetailPage, nodes::NodesPage, not_found::NotFoundPage,
+    rules::RulesPage, service::ServicePage,
 };
 
 /// The whole HTML document. The theme cookie is read here during server rendering, so the first
@@ -45,6 +45,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_theme();
     provide_live();
+    provide_context(Resource::new(
+        || (),
+        |_| crate::api::server_info::get_server_info(),
+    ));
     mark_hydrated();
 
     view! {
@@ -57,6 +61,7 @@ pub fn App() -> impl IntoView {
                     // data without JavaScript (no out-of-order streaming into templates).
                     <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/nodes") view=NodesPage ssr=SsrMode::Async />
+                    <Route path=path!("/nodes/:name") view=NodeDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/guests") view=GuestsPage ssr=SsrMode::Async />
                     <Route path=path!("/balancing") view=BalancingPage ssr=SsrMode::Async />
                     <Route path=path!("/rules") view=RulesPage ssr=SsrMode::Async />

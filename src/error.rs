@@ -23,6 +23,12 @@ pub enum ApiError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// ProxLB Web has no usable cluster configuration; the message says what to set.
+    #[error("{message}")]
+    NotConfigured {
+        /// What is missing and how to fix it (paths and field names, never secrets).
+        message: String,
+    },
     /// A system we depend on cannot be used right now.
     #[error("{service} is unavailable right now")]
     Unavailable {
@@ -49,7 +55,7 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } => 404,
             ApiError::Invalid { .. } => 400,
-            ApiError::Unavailable { .. } => 503,
+            ApiError::Unavailable { .. } | ApiError::NotConfigured { .. } => 503,
             ApiError::Internal { .. } | ApiError::Transport { .. } => 500,
         }
     }
@@ -60,6 +66,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "Not found",
             ApiError::Invalid { .. } => "Invalid input",
             ApiError::Unavailable { .. } => "Unavailable",
+            ApiError::NotConfigured { .. } => "Not configured",
             ApiError::Internal { .. } => "Server error",
             ApiError::Transport { .. } => "Connection problem",
         }
@@ -73,6 +80,16 @@ impl FromServerFnError for ApiError {
         ApiError::Transport {
             message: value.to_string(),
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for ApiError {
+    /// The REST API's error reply: the error's status and its JSON.
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self)).into_response()
     }
 }
 

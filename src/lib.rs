@@ -3,6 +3,9 @@
 //! The same crate compiles twice: with feature `ssr` into the axum server binary, and with
 //! feature `hydrate` into the WASM bundle that makes the server-rendered pages interactive.
 
+// Leptos views are nested generic types; the dashboard's is deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

@@ -2,6 +2,7 @@
 //!
 //! All live under the `/sfn` prefix: the spec's REST API owns `/api/*` and `/ws/*`.
 
+pub mod cluster;
 pub mod server_info;
 pub mod theme;
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::banners::DemoBanner;
 use crate::components::live_status::LiveStatus;
 use crate::components::server_badge::ServerBadge;
 use crate::components::theme_switch::ThemeSwitch;
@@ -52,6 +53,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <ThemeSwitch />
                 </header>
                 <main class="plb-content" id="main" tabindex="-1">
+                    <DemoBanner />
                     {children()}
                 </main>
             </div>

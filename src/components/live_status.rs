@@ -50,6 +50,9 @@ pub struct LiveContext {
     pub connection: RwSignal<LiveConnection>,
     /// Server uptime from the latest event, if any arrived.
     pub uptime_seconds: RwSignal<Option<u64>>,
+    /// Version of the latest cluster view announced by the server; pages showing cluster data
+    /// use it as a resource source, so they refetch (from the server's cache) when it changes.
+    pub cluster_version: RwSignal<Option<u64>>,
 }
 
 /// Backoff before reconnect attempt `attempt` (0-based): 1, 2, 4, 8, 16, 30, 30, … seconds.
@@ -62,6 +65,7 @@ pub fn provide_live() {
     let context = LiveContext {
         connection: RwSignal::new(LiveConnection::Off),
         uptime_seconds: RwSignal::new(None),
+        cluster_version: RwSignal::new(None),
     };
     provide_context(context);
     Effect::new(move |_| {
@@ -125,6 +129,12 @@ mod client {
                 }
                 Ok(LiveEvent::Heartbeat { uptime_seconds }) => {
                     context.uptime_seconds.set(Some(uptime_seconds))
+                }
+                Ok(LiveEvent::Cluster { version, .. }) => {
+                    // Only a changed version refetches; reconnects announce the same one again.
+                    if context.cluster_version.get_untracked() != Some(version) {
+                        context.cluster_version.set(Some(version));
+                    }
                 }
                 Ok(LiveEvent::ShuttingDown) | Err(_) => {}
             }

@@ -1,8 +1,13 @@
 //! Shared widgets used by several views.
 
+pub mod banners;
+pub mod cluster_data;
 pub mod error_panel;
+pub mod guest_table;
 pub mod layout;
 pub mod live_status;
+pub mod meter;
 pub mod not_built;
 pub mod server_badge;
+pub mod tag_badge;
 pub mod theme_switch;

@@ -3,14 +3,13 @@
 use leptos::prelude::*;
 use plb_domain::units::format_duration;
 
-use crate::api::server_info::get_server_info;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::live_status::LiveContext;
 
 /// Shows `ProxLB Web 0.1.0 · up 5m 2s`; the uptime follows the live channel's heartbeats.
 #[component]
 pub fn ServerBadge() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_server_info());
+    let info = expect_context::<Resource<Result<plb_domain::ServerInfo, crate::error::ApiError>>>();
     let LiveContext { uptime_seconds, .. } = expect_context::<LiveContext>();
     view! {
         <Transition fallback=|| view! { <p class="plb-server-badge plb-muted">"Loading…"</p> }>

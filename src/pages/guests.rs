@@ -1,15 +1,254 @@
-//! The Guests view.
+//! The Guests view: every VM and CT, with search, filters, sorting and paging kept in the URL.
+//!
+//! The data resource does not depend on the query: the server renders the first page, and in the
+//! browser every keystroke filters the list in memory. The filters are a GET form, so they also
+//! work without JavaScript.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use plb_domain::guest_query::{query_guests, GuestQuery, PAGE_SIZE};
+use plb_domain::proxlb::GuestKind;
+use plb_domain::view::{GuestRow, TagKind};
 
-use crate::components::not_built::NotBuiltYet;
+use crate::components::banners::StaleBanner;
+use crate::components::cluster_data::guests_resource;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::guest_table::{guests_href, GuestTable};
+use crate::error::ApiError;
 use crate::pages::PageHeader;
 
-/// Every VM and container, where it runs and what ProxLB may do with it.
+/// The guest list with its filter form.
 #[component]
 pub fn GuestsPage() -> impl IntoView {
+    let guests = guests_resource();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|map| {
+            GuestQuery::from_params(
+                map.latest_values()
+                    .map(|(key, value)| (key.as_ref(), value)),
+            )
+        })
+    });
+    let navigate = use_navigate();
+    // Filtering in the browser: replace the URL (no history entry per keystroke); the query memo
+    // follows the URL and the table re-filters in memory.
+    let apply = move |change: &dyn Fn(&mut GuestQuery)| {
+        let mut next = query.get_untracked();
+        change(&mut next);
+        next.page = 1;
+        navigate(
+            &guests_href(&next),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    };
+    let on_search = {
+        let apply = apply.clone();
+        move |event: leptos::ev::Event| {
+            let text = event_target_value(&event);
+            apply(&|q: &mut GuestQuery| q.search = text.clone());
+        }
+    };
+    let on_kind = {
+        let apply = apply.clone();
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            apply(&|q: &mut GuestQuery| {
+                q.kind = GuestQuery::from_params([("kind", value.as_str())]).kind
+            });
+        }
+    };
+    let on_status = {
+        let apply = apply.clone();
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            apply(&|q: &mut GuestQuery| {
+                q.running = GuestQuery::from_params([("status", value.as_str())]).running
+            });
+        }
+    };
+    let on_tag = {
+        let apply = apply.clone();
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            apply(&|q: &mut GuestQuery| q.tag = TagKind::parse(&value));
+        }
+    };
+    let on_node = {
+        let apply = apply.clone();
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            apply(&|q: &mut GuestQuery| q.node = (!value.is_empty()).then(|| value.clone()));
+        }
+    };
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        // With JavaScript the fields already updated the URL; without it the browser submits.
+        event.prevent_default();
+    };
+    let kind_value = move || match query.get().kind {
+        Some(GuestKind::Vm) => "vm",
+        Some(GuestKind::Ct) => "ct",
+        None => "",
+    };
+    let status_value = move || match query.get().running {
+        Some(true) => "running",
+        Some(false) => "stopped",
+        None => "",
+    };
+    let tag_value = move || query.get().tag.map(TagKind::as_str).unwrap_or("");
+
     view! {
         <PageHeader title="Guests" subtitle="Every VM and container, where it runs and what ProxLB may do with it." />
-        <NotBuiltYet what="Every VM and CT with node, status, usage, pool, HA state and ProxLB tags, with search, filters and sorting kept in the URL." />
+        <form class="plb-filters" method="get" action="/guests" role="search" aria-label="Filter guests" on:submit=on_submit>
+            <label class="plb-field plb-field--grow">
+                <span class="plb-field__label">"Search"</span>
+                <input
+                    type="search"
+                    name="q"
+                    placeholder="Name, ID or tag"
+                    autocomplete="off"
+                    prop:value=move || query.get().search
+                    value=move || query.get().search
+                    on:input=on_search
+                />
+            </label>
+            <Transition fallback=|| view! { <NodeSelect nodes=Vec::new() selected=None on_change=|_| {} /> }>
+                {
+                    let on_node = on_node.clone();
+                    move || {
+                        let on_node = on_node.clone();
+                        Suspend::new(async move {
+                            let nodes = guests.await.map(|list| list.nodes).unwrap_or_default();
+                            view! { <NodeSelect nodes selected=query.get_untracked().node on_change=on_node /> }
+                        })
+                    }
+                }
+            </Transition>
+            <label class="plb-field">
+                <span class="plb-field__label">"Type"</span>
+                <select name="kind" prop:value=kind_value on:change=on_kind>
+                    <Choice value="" label="All types" current=kind_value />
+                    <Choice value="vm" label="VMs" current=kind_value />
+                    <Choice value="ct" label="Containers" current=kind_value />
+                </select>
+            </label>
+            <label class="plb-field">
+                <span class="plb-field__label">"Status"</span>
+                <select name="status" prop:value=status_value on:change=on_status>
+                    <Choice value="" label="Any status" current=status_value />
+                    <Choice value="running" label="Running" current=status_value />
+                    <Choice value="stopped" label="Not running" current=status_value />
+                </select>
+            </label>
+            <label class="plb-field">
+                <span class="plb-field__label">"ProxLB tag"</span>
+                <select name="tag" prop:value=tag_value on:change=on_tag>
+                    <Choice value="" label="Any tags" current=tag_value />
+                    <Choice value="affinity" label="Affinity" current=tag_value />
+                    <Choice value="anti-affinity" label="Anti-affinity" current=tag_value />
+                    <Choice value="pin" label="Pinned" current=tag_value />
+                    <Choice value="ignore" label="Ignored" current=tag_value />
+                </select>
+            </label>
+            {move || {
+                let q = query.get();
+                view! {
+                    <input type="hidden" name="sort" value=q.sort.as_str() />
+                    {q.descending.then(|| view! { <input type="hidden" name="dir" value="desc" /> })}
+                }
+            }}
+            <button class="plb-button plb-filters__apply" type="submit">"Apply"</button>
+            <a class="plb-button plb-button--quiet" href="/guests">"Clear"</a>
+        </form>
+        <Transition fallback=|| view! { <p class="plb-loading">"Loading guests…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
+                {move || Suspend::new(async move {
+                    let list = guests.await?;
+                    Ok::<_, ApiError>(view! {
+                        <StaleBanner meta=list.meta.clone() />
+                        <GuestResults guests=list.guests query />
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// An `<option>` selected when `current` equals its value (server-rendered and live).
+#[component]
+fn Choice(
+    value: &'static str,
+    label: &'static str,
+    current: impl Fn() -> &'static str + Send + Sync + 'static,
+) -> impl IntoView {
+    view! { <option value=value selected=move || current() == value>{label}</option> }
+}
+
+#[component]
+fn NodeSelect<F>(nodes: Vec<String>, selected: Option<String>, on_change: F) -> impl IntoView
+where
+    F: Fn(leptos::ev::Event) + 'static,
+{
+    view! {
+        <label class="plb-field">
+            <span class="plb-field__label">"Node"</span>
+            <select name="node" on:change=on_change>
+                <option value="" selected=selected.is_none()>"All nodes"</option>
+                {nodes
+                    .into_iter()
+                    .map(|node| {
+                        let is_selected = selected.as_deref() == Some(node.as_str());
+                        view! { <option value=node.clone() selected=is_selected>{node.clone()}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn GuestResults(guests: Vec<GuestRow>, query: Memo<GuestQuery>) -> impl IntoView {
+    let total = guests.len();
+    let guests = StoredValue::new(guests);
+    move || {
+        let q = query.get();
+        guests.with_value(|all| {
+            let page = query_guests(all, &q);
+            let first = (page.page - 1) * PAGE_SIZE + usize::from(page.matching > 0);
+            let last = (page.page - 1) * PAGE_SIZE + page.rows.len();
+            let summary = if page.matching == total {
+                format!("Showing {first}–{last} of {total} guests")
+            } else {
+                format!("Showing {first}–{last} of {} matching guests ({total} in all)", page.matching)
+            };
+            let link = |target: usize| {
+                let mut next = q.clone();
+                next.page = target;
+                guests_href(&next)
+            };
+            let (current, pages) = (page.page, page.pages);
+            let rows: Vec<GuestRow> = page.rows.into_iter().cloned().collect();
+            view! {
+                <p class="plb-results__summary" role="status" data-testid="guest-count">{summary}</p>
+                {if rows.is_empty() {
+                    view! { <p class="plb-empty">"No guest matches these filters."</p> }.into_any()
+                } else {
+                    view! { <GuestTable rows sorting=q.clone() /> }.into_any()
+                }}
+                {(pages > 1).then(|| view! {
+                    <nav class="plb-pager" aria-label="Pages">
+                        {(current > 1).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current - 1) rel="prev">"Previous"</a> })}
+                        <span>{format!("Page {current} of {pages}")}</span>
+                        {(current < pages).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current + 1) rel="next">"Next"</a> })}
+                    </nav>
+                })}
+            }
+            .into_any()
+        })
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod dashboard;
 pub mod guests;
 pub mod logs;
+pub mod node_detail;
 pub mod nodes;
 pub mod not_found;
 pub mod rules;

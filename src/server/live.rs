@@ -3,13 +3,16 @@
 //! It says hello, beats every [`HEARTBEAT`], and closes with "going away" when the server shuts
 //! down, so no socket keeps the process alive.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use plb_backend::AppState;
+use plb_backend::{AppState, ClusterSource};
+use plb_domain::view::ClusterView;
 use plb_domain::LiveEvent;
+use tokio::sync::watch;
 
 /// Interval between heartbeats.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -36,8 +39,27 @@ pub async fn serve(mut socket: WebSocket, state: AppState, heartbeat: Duration) 
         return;
     }
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut views = match &state.cluster {
+        ClusterSource::Live(cluster) => Some(cluster.subscribe()),
+        ClusterSource::Unconfigured { .. } => None,
+    };
+    if let Some(views) = views.as_mut() {
+        let event = cluster_event(&views.borrow_and_update());
+        if send(&mut socket, &event).await.is_err() {
+            return;
+        }
+    }
     loop {
         tokio::select! {
+            event = next_cluster_event(&mut views) => match event {
+                Some(event) => {
+                    if send(&mut socket, &event).await.is_err() {
+                        return;
+                    }
+                }
+                // The cluster service stopped (shutdown): only the heartbeat and the token remain.
+                None => views = None,
+            },
             () = state.shutdown.cancelled() => {
                 let _ignored = send(&mut socket, &LiveEvent::ShuttingDown).await;
                 let _ignored = socket
@@ -56,6 +78,28 @@ pub async fn serve(mut socket: WebSocket, state: AppState, heartbeat: Duration) 
                 Some(Ok(_)) => {} // the channel is one-way; pings are answered by axum
             }
         }
+    }
+}
+
+/// Waits for the next cluster view; never resolves without a cluster.
+async fn next_cluster_event(
+    views: &mut Option<watch::Receiver<Arc<ClusterView>>>,
+) -> Option<LiveEvent> {
+    match views {
+        Some(views) => match views.changed().await {
+            Ok(()) => Some(cluster_event(&views.borrow_and_update())),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn cluster_event(view: &ClusterView) -> LiveEvent {
+    let meta = &view.overview.meta;
+    LiveEvent::Cluster {
+        version: meta.version,
+        fetched_at_unix: meta.fetched_at_unix,
+        stale: meta.stale.is_some(),
     }
 }
 

@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use crate::server::state::{leptos_options, ServerState};
-use crate::server::{health, live};
+use crate::server::{health, live, rest};
 
 /// Builds the router for `state` with the production heartbeat.
 pub fn build(state: AppState) -> Router {
@@ -30,6 +30,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
 
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(rest::routes())
         .route(
             "/ws/live",
             get(move |upgrade, state| live::live_socket(upgrade, state, heartbeat)),

@@ -79,6 +79,11 @@ pub trait PveApi: Send + Sync {
     /// Whether TLS certificate verification is off (`ssl_verification: false`), so the UI warns.
     fn tls_verification_disabled(&self) -> bool;
 
+    /// The host (`host:port`) requests currently go to, if the adapter knows it.
+    fn active_host(&self) -> Option<String> {
+        None
+    }
+
     /// Which of [`REQUIRED_PRIVILEGES`] the configured user or token lacks on every path. PVE
     /// silently filters lists without them, so the UI must tell the user.
     async fn missing_privileges(&self) -> Result<Vec<String>, PveError> {

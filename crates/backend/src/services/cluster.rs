@@ -141,7 +141,13 @@ pub fn meta(snapshot: &Snapshot) -> SnapshotMeta {
         fetched_at_unix: snapshot.fetched_at.map(unix),
         stale: snapshot.failure.as_ref().map(|failure| StaleInfo {
             since_unix: unix(failure.since),
-            error: failure.summary.clone(),
+            // The kind of failure and the host, so the operator knows where to look.
+            error: match &failure.host {
+                Some(host) if !failure.summary.contains(host.as_str()) => {
+                    format!("{} (host {host})", failure.summary)
+                }
+                _ => failure.summary.clone(),
+            },
         }),
         host: snapshot.failure.as_ref().and_then(|f| f.host.clone()),
     }

@@ -170,10 +170,16 @@ pub struct SnapshotFailure {
 }
 
 impl SnapshotFailure {
-    fn from_error(error: &PveError, since: SystemTime, consecutive: u32) -> Self {
+    fn from_error(
+        error: &PveError,
+        answering_host: Option<String>,
+        since: SystemTime,
+        consecutive: u32,
+    ) -> Self {
         Self {
             kind: error.kind(),
-            host: error.host().map(str::to_owned),
+            // Transport errors name the host they hit; HTTP errors came from the active one.
+            host: error.host().map(str::to_owned).or(answering_host),
             summary: error.safe_summary(),
             since,
             consecutive,
@@ -361,7 +367,12 @@ impl Poller {
                         data: last.data.clone(),
                         fetched_at: last.fetched_at,
                         attempted_at: Some(attempted_at),
-                        failure: Some(SnapshotFailure::from_error(&error, since, consecutive)),
+                        failure: Some(SnapshotFailure::from_error(
+                            &error,
+                            self.api.active_host(),
+                            since,
+                            consecutive,
+                        )),
                         tls_verification_disabled: self.api.tls_verification_disabled(),
                         demands_served: served,
                     }

@@ -578,6 +578,10 @@ impl PveApi for PveClient {
     fn tls_verification_disabled(&self) -> bool {
         self.insecure
     }
+
+    fn active_host(&self) -> Option<String> {
+        Some(PveClient::active_host(self).to_string())
+    }
 }
 
 #[cfg(test)]

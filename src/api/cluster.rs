@@ -1,0 +1,42 @@
+//! Cluster server functions: the overview (dashboard, nodes, rules) and the guest list.
+//!
+//! Both read the view the cluster service built from the latest snapshot: no browser request ever
+//! reaches Proxmox.
+
+use leptos::prelude::*;
+use plb_domain::view::{ClusterOverview, GuestList};
+
+use crate::error::ApiError;
+
+/// Everything but the guest list: health, nodes, warnings, ProxLB's decision and rules.
+#[server(prefix = "/sfn", endpoint = "cluster_overview")]
+pub async fn get_cluster_overview() -> Result<ClusterOverview, ApiError> {
+    let state = super::app_state()?;
+    Ok(cluster_view(&state).await?.overview.clone())
+}
+
+/// Every guest, for the guests view (filtered and sorted in the browser).
+#[server(prefix = "/sfn", endpoint = "guests")]
+pub async fn get_guests() -> Result<GuestList, ApiError> {
+    let state = super::app_state()?;
+    Ok(cluster_view(&state).await?.guest_list())
+}
+
+/// How long the first page after start-up waits for the first answer from Proxmox.
+#[cfg(feature = "ssr")]
+const FIRST_SNAPSHOT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The latest cluster view, or why there is none. Shared by server functions and the REST API.
+#[cfg(feature = "ssr")]
+pub async fn cluster_view(
+    state: &plb_backend::AppState,
+) -> Result<std::sync::Arc<plb_domain::view::ClusterView>, ApiError> {
+    match &state.cluster {
+        plb_backend::ClusterSource::Unconfigured { reason } => Err(ApiError::NotConfigured {
+            message: format!(
+                "{reason}. Set PROXLB_CONFIG to the path of ProxLB's proxlb.yaml (ProxLB Web uses its proxmox_api section), or start with --demo to try a simulated cluster."
+            ),
+        }),
+        plb_backend::ClusterSource::Live(cluster) => Ok(cluster.ready(FIRST_SNAPSHOT_PATIENCE).await),
+    }
+}

@@ -1,0 +1,308 @@
+//! The cluster slice end to end inside one process: the demo simulator on a loopback port, the
+//! real ProxLB config file, the PVE client, the poller, the view service and the REST API.
+#![cfg(feature = "ssr")]
+// A failed unwrap in a test helper is a test failure with a backtrace, which is what we want.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use plb_backend::services::cluster::{connect, ConnectOptions};
+use plb_backend::{AppState, ClusterSource, Settings};
+use plb_pve_sim::Fault;
+use proxlb_web::server::{demo, router};
+use tower::ServiceExt;
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!("plb-test-{name}-{}-{nanos}", std::process::id()))
+}
+
+/// The app wired to a fresh demo simulator, polling every `interval`.
+async fn app(name: &str, interval: Duration) -> (Router, demo::Demo, AppState) {
+    plb_backend::tls::install_crypto_provider();
+    let demo = demo::start(&scratch_dir(name)).await.unwrap();
+    let state = AppState::production(Settings::default());
+    let source = connect(
+        ConnectOptions {
+            config_path: demo.config_path.clone(),
+            ca_file: demo.ca_file.clone(),
+            interval,
+            utc_offset_seconds: 0,
+        },
+        Arc::clone(&state.clock),
+        state.shutdown.clone(),
+    );
+    assert!(
+        matches!(source, ClusterSource::Live(_)),
+        "the demo config must connect"
+    );
+    let state = state.with_cluster(source, true);
+    (router::build(state.clone()), demo, state)
+}
+
+async fn get_json(app: &Router, uri: &str) -> (StatusCode, serde_json::Value, String) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        text,
+    )
+}
+
+fn token_secret(demo: &demo::Demo) -> String {
+    demo.simulator
+        .credentials()
+        .iter()
+        .find_map(|c| match c {
+            plb_pve_sim::Credential::Token { secret, .. } => Some(secret.clone()),
+            plb_pve_sim::Credential::Password { .. } => None,
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rest_api_serves_the_scenario_without_secrets() {
+    let (app, demo, _state) = app("rest", Duration::from_secs(10)).await;
+
+    let (status, nodes, _) = get_json(&app, "/api/nodes").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["pve1", "pve2", "pve3"]);
+    assert!(nodes["meta"]["fetched_at_unix"].as_u64().is_some());
+    // pve1 carries the load in the demo scenario.
+    let pve1_mem = nodes["nodes"][0]["mem_used"].as_f64().unwrap()
+        / nodes["nodes"][0]["mem_total"].as_f64().unwrap();
+    assert!(pve1_mem > 0.7, "pve1 memory {pve1_mem}");
+
+    let (_, guests, _) = get_json(&app, "/api/guests").await;
+    let guests = guests["guests"].as_array().unwrap();
+    // 13 guests in the scenario, one of them a template, which is not a guest to balance.
+    assert_eq!(guests.len(), 12);
+    let web01 = guests.iter().find(|g| g["name"] == "web01").unwrap();
+    assert_eq!(web01["node"], "pve1");
+    assert_eq!(web01["pool"], "prod");
+    assert_eq!(
+        web01["tags"][0],
+        serde_json::json!({"tag": "plb_affinity_web", "kind": "affinity"})
+    );
+
+    let (status, on_pve3, _) = get_json(&app, "/api/guests/pve3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(on_pve3["guests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["node"] == "pve3"));
+    let (status, missing, _) = get_json(&app, "/api/guests/pve9").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing,
+        serde_json::json!({"kind": "not_found", "what": "node \"pve9\""})
+    );
+
+    let (_, rules, _) = get_json(&app, "/api/rules").await;
+    assert_eq!(
+        rules["rules"]["anti_affinity_groups"][0]["name"],
+        "plb_anti_affinity_db"
+    );
+    assert_eq!(rules["rules"]["ignored"][0]["guest"], "legacy01");
+    let (_, cluster, cluster_text) = get_json(&app, "/api/cluster").await;
+    assert_eq!(cluster["health"]["nodes_online"], 3);
+    assert_eq!(
+        cluster["decision"]["would_balance"], true,
+        "the demo is deliberately unbalanced"
+    );
+
+    let secret = token_secret(&demo);
+    for uri in ["/api/cluster", "/api/nodes", "/api/guests", "/api/rules"] {
+        let (_, _, text) = get_json(&app, uri).await;
+        assert!(!text.contains(&secret), "{uri} leaks the token secret");
+    }
+    assert!(!cluster_text.contains("token_secret"));
+}
+
+#[tokio::test]
+async fn a_proxmox_fault_keeps_the_last_snapshot_marked_stale_and_recovers() {
+    let (app, demo, _state) = app("fault", Duration::from_millis(200)).await;
+    let (_, before, _) = get_json(&app, "/api/nodes").await;
+    assert!(before["meta"]["stale"].is_null());
+
+    demo.simulator
+        .inject_fault(Fault::error("GET /cluster/resources", 500, "boom"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stale = loop {
+        let (status, nodes, _) = get_json(&app, "/api/nodes").await;
+        assert_eq!(status, StatusCode::OK, "the last good data stays available");
+        if !nodes["meta"]["stale"].is_null() {
+            break nodes;
+        }
+        assert!(Instant::now() < deadline, "no stale marker within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        stale["nodes"].as_array().unwrap().len(),
+        3,
+        "last good nodes are kept"
+    );
+    let error = stale["meta"]["stale"]["error"].as_str().unwrap();
+    assert!(error.contains("127.0.0.1"), "names the host: {error}");
+    assert!(
+        !error.contains("boom"),
+        "PVE's own message text stays in the log: {error}"
+    );
+
+    demo.simulator.clear_faults();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, nodes, _) = get_json(&app, "/api/nodes").await;
+        if nodes["meta"]["stale"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not recover within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_api_clients_cost_one_poll_cycle_per_interval() {
+    let interval = Duration::from_millis(500);
+    let (app, demo, _state) = app("load", interval).await;
+    let _ = get_json(&app, "/api/nodes").await;
+    demo.simulator.reset_request_counts();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let uri = if i % 2 == 0 {
+                    "/api/nodes"
+                } else {
+                    "/api/guests"
+                };
+                for _ in 0..5 {
+                    let (status, _, _) = get_json(&app, uri).await;
+                    assert_eq!(status, StatusCode::OK);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    let cycles = demo
+        .simulator
+        .request_counts()
+        .get("GET /cluster/resources")
+        .copied()
+        .unwrap_or(0);
+    let most = elapsed.as_millis() / interval.as_millis() + 2;
+    assert!(cycles >= 1, "the poller kept polling");
+    assert!(
+        cycles as u128 <= most,
+        "{cycles} polls in {elapsed:?} for 1,000 API requests (at most {most} expected)"
+    );
+}
+
+#[tokio::test]
+async fn without_a_config_the_api_says_what_to_set() {
+    let settings = Settings {
+        proxlb_config: scratch_dir("missing").join("proxlb.yaml"),
+        ..Settings::default()
+    };
+    let state = AppState::production(settings.clone());
+    let source = connect(
+        ConnectOptions {
+            config_path: settings.proxlb_config.clone(),
+            ca_file: None,
+            interval: Duration::from_secs(10),
+            utc_offset_seconds: 0,
+        },
+        Arc::clone(&state.clock),
+        state.shutdown.clone(),
+    );
+    let app = router::build(state.with_cluster(source, false));
+    let (status, body, _) = get_json(&app, "/api/nodes").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["kind"], "not_configured");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("does not exist") && message.contains("PROXLB_CONFIG"),
+        "{message}"
+    );
+    // The pages explain it too, with a 200 page and the message in the panel.
+    let response = app
+        .oneshot(Request::get("/nodes").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    assert!(
+        html.contains("PROXLB_CONFIG"),
+        "the nodes page must say what to set"
+    );
+}
+
+#[tokio::test]
+async fn pages_render_cluster_data_on_the_server() {
+    let (app, _demo, _state) = app("pages", Duration::from_secs(10)).await;
+    for (uri, expected) in [
+        ("/", "ProxLB would migrate"),
+        ("/nodes", "data-node=\"pve3\""),
+        ("/guests", "legacy01"),
+        ("/guests?q=db&sort=name", "db02"),
+        ("/rules", "plb_anti_affinity_db"),
+        ("/nodes/pve2", "Guests on pve2"),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+        let html =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+                .into_owned();
+        assert!(html.contains(expected), "{uri} lacks {expected:?}");
+    }
+    // The search keeps only matching guests in the server-rendered page.
+    let response = app
+        .clone()
+        .oneshot(Request::get("/guests?q=db").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    // (The full list also travels as hydration data, so look at the table rows.)
+    assert!(
+        html.contains("data-vmid=\"102\"") && !html.contains("data-vmid=\"100\""),
+        "search applied during server rendering"
+    );
+    let response = app
+        .oneshot(Request::get("/nodes/pve9").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
