@@ -1,9 +1,13 @@
 import { defineConfig, devices } from "@playwright/test";
+import path from "node:path";
 
 // Offline machines: never download Playwright's own browser; drive Debian's chromium.
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const port = process.env.E2E_PORT ?? "3150";
 const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+// The server runs in demo mode (embedded simulated cluster); tests reach the simulator's admin
+// endpoint through the ProxLB config it writes into this folder.
+export const dataDir = process.env.E2E_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data");
 
 const launchOptions = {
   executablePath,
@@ -65,6 +69,9 @@ export default defineConfig({
           PORT: port,
           LEPTOS_SITE_ROOT: "target/site",
           RUST_LOG: "warn",
+          PROXLB_DEMO: "1",
+          PROXLB_WEB_DATA: dataDir,
+          PROXLB_WEB_POLL_SECONDS: "1",
         },
       },
 });
