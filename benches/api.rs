@@ -1,0 +1,297 @@
+//! `cargo bench --features ssr --bench api`: ProxLB Web's latency on loopback.
+//!
+//! Measures the REST API at 1, 50 and 200 concurrent clients against the 3-node demo, server
+//! rendering of the dashboard, and one guest-filter keystroke at 10,000 guests. Prints a Markdown
+//! section (and writes it to target/bench-api.md for scripts/bench.sh). Results, not asserts.
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use plb_backend::services::cluster::{connect, ConnectOptions};
+use plb_backend::{AppState, ClusterSource, Settings};
+use plb_domain::guest_query::{query_guests, GuestQuery};
+use proxlb_web::server::{demo, router};
+use tower::ServiceExt;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+async fn app_with(
+    config: std::path::PathBuf,
+    ca: Option<std::path::PathBuf>,
+) -> (axum::Router, AppState) {
+    let state = AppState::production(Settings::default());
+    let source = connect(
+        ConnectOptions {
+            config_path: config,
+            ca_file: ca,
+            interval: Duration::from_secs(10),
+            utc_offset_seconds: 0,
+        },
+        Arc::clone(&state.clock),
+        state.shutdown.clone(),
+    );
+    let ClusterSource::Live(cluster) = &source else {
+        panic!("demo config did not connect")
+    };
+    let _ = cluster.ready(Duration::from_secs(30)).await;
+    let state = state.with_cluster(source, true);
+    (router::build(state.clone()), state)
+}
+
+/// Serves the demo app on its own runtime and threads, as a separate process would, so the
+/// load generator's tasks do not queue behind the server's on the same workers.
+fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo::Demo) {
+    let (ready, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let demo = demo::start(&dir).await.unwrap();
+            let (app, _state) = app_with(demo.config_path.clone(), demo.ca_file.clone()).await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            ready.send((listener.local_addr().unwrap(), demo)).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    address.recv().unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    plb_backend::tls::install_crypto_provider();
+    let dir = std::env::temp_dir().join(format!("plb-bench-{}", std::process::id()));
+    let (address, demo) = serve_demo_separately(dir.join("served"));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let mut out = String::new();
+    writeln!(out, "## REST API latency (3-node demo, loopback)\n").unwrap();
+    writeln!(out, "Measured by `cargo bench --features ssr --bench api` on {} (2 cores; server on its own runtime, load generator in the same process). Each level runs three rounds of 2,000 requests after a warm-up round that opens its connections; the median round is shown.\n", date()).unwrap();
+    writeln!(out, "| endpoint | clients | p50 ms | p99 ms | worst p99 of 3 rounds ms | requests/s |\n| --- | ---: | ---: | ---: | ---: | ---: |").unwrap();
+    for path in ["/api/nodes", "/api/guests"] {
+        let url = format!("http://{address}{path}");
+        for _ in 0..200 {
+            client
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+        }
+        for clients in [1usize, 50, 200] {
+            let per_client = 2_000 / clients;
+            // Warm-up round at this level: opens the connections the measured round reuses.
+            let warm: Vec<_> = (0..clients)
+                .map(|_| {
+                    let client = client.clone();
+                    let url = url.clone();
+                    tokio::spawn(async move {
+                        client
+                            .get(&url)
+                            .send()
+                            .await
+                            .unwrap()
+                            .bytes()
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            for task in warm {
+                task.await.unwrap();
+            }
+            // Three measured rounds: the table shows the median round's p50/p99 and the worst p99,
+            // because on 2 shared cores a single round can catch a poll cycle or a scheduler stall.
+            let mut rounds = Vec::new();
+            for _ in 0..3 {
+                let started = Instant::now();
+                let tasks: Vec<_> = (0..clients)
+                    .map(|_| {
+                        let client = client.clone();
+                        let url = url.clone();
+                        tokio::spawn(async move {
+                            let mut latencies = Vec::with_capacity(per_client);
+                            for _ in 0..per_client {
+                                let t0 = Instant::now();
+                                let response = client.get(&url).send().await.unwrap();
+                                assert!(response.status().is_success());
+                                response.bytes().await.unwrap();
+                                latencies.push(t0.elapsed());
+                            }
+                            latencies
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for task in tasks {
+                    all.extend(task.await.unwrap());
+                }
+                let wall = started.elapsed();
+                all.sort();
+                rounds.push((
+                    percentile(&all, 0.5),
+                    percentile(&all, 0.99),
+                    all.len() as f64 / wall.as_secs_f64(),
+                ));
+            }
+            rounds.sort_by_key(|round| round.1);
+            let (p50, p99, rate) = rounds[1];
+            writeln!(
+                out,
+                "| `{path}` | {clients} | {} | {} | {} | {rate:.0} |",
+                ms(p50),
+                ms(p99),
+                ms(rounds[2].1)
+            )
+            .unwrap();
+        }
+    }
+
+    // Server rendering of the dashboard, in process (no network).
+    let (app, _) = app_with(demo.config_path.clone(), demo.ca_file.clone()).await;
+    let mut renders = Vec::new();
+    for i in 0..220 {
+        let t0 = Instant::now();
+        let response = app
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        response.into_body().collect().await.unwrap();
+        if i >= 20 {
+            renders.push(t0.elapsed());
+        }
+    }
+    renders.sort();
+    writeln!(
+        out,
+        "\n## Server rendering\n\n| page | p50 ms | p99 ms |\n| --- | ---: | ---: |"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "| dashboard `/` (3-node demo, 200 renders) | {} | {} |",
+        ms(percentile(&renders, 0.5)),
+        ms(percentile(&renders, 0.99))
+    )
+    .unwrap();
+
+    // One filter keystroke at 10,000 guests: the large generated scenario through the real
+    // client and view service, then the same function the browser runs per keystroke.
+    let large = plb_pve_sim::Scenario::generated_large(1);
+    let sim = plb_pve_sim::Simulator::start(large, plb_pve_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let token = sim
+        .credentials()
+        .iter()
+        .find_map(|c| match c {
+            plb_pve_sim::Credential::Token {
+                userid,
+                tokenid,
+                secret,
+            } => Some((userid.clone(), tokenid.clone(), secret.clone())),
+            plb_pve_sim::Credential::Password { .. } => None,
+        })
+        .unwrap();
+    let config_path = dir.join("large.yaml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "proxmox_api:\n  hosts: ['{}']\n  user: {}\n  token_id: {}\n  token_secret: {}\n  ssl_verification: false\n  timeout: 30\nbalancing:\n  enable: true\n  balance_types: [vm, ct]\n",
+            sim.host_port(), token.0, token.1, token.2
+        ),
+    )
+    .unwrap();
+    let (_, state) = app_with(config_path, None).await;
+    let ClusterSource::Live(cluster) = &state.cluster else {
+        unreachable!()
+    };
+    let view = cluster.current();
+    let guests = &view.guests;
+    writeln!(out, "\n## Guest filtering at {} guests\n", guests.len()).unwrap();
+    writeln!(out, "`query_guests` (the function the browser runs on every keystroke), native build; the WASM build in the browser is typically 1.5–3× slower.\n").unwrap();
+    writeln!(
+        out,
+        "| query | p50 ms | p99 ms | matching |\n| --- | ---: | ---: | ---: |"
+    )
+    .unwrap();
+    for (label, params) in [
+        ("search `w`", vec![("q", "w")]),
+        ("search `web-1`", vec![("q", "web-1")]),
+        (
+            "node + running + sort by memory desc",
+            vec![
+                ("node", "pve01"),
+                ("status", "running"),
+                ("sort", "mem"),
+                ("dir", "desc"),
+            ],
+        ),
+        (
+            "tag kind `pin`, sort by name",
+            vec![("tag", "pin"), ("sort", "name")],
+        ),
+    ] {
+        let query = GuestQuery::from_params(params.iter().copied());
+        let mut times = Vec::new();
+        let mut matching = 0;
+        for _ in 0..100 {
+            let t0 = Instant::now();
+            let page = query_guests(guests, &query);
+            matching = page.matching;
+            std::hint::black_box(&page);
+            times.push(t0.elapsed());
+        }
+        times.sort();
+        writeln!(
+            out,
+            "| {label} | {} | {} | {matching} |",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99))
+        )
+        .unwrap();
+    }
+    println!("{out}");
+    std::fs::create_dir_all("target").unwrap();
+    std::fs::write("target/bench-api.md", out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn date() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let days = secs / 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
