@@ -99,53 +99,13 @@ async fn main() {
         }
         for clients in [1usize, 50, 200] {
             let per_client = 2_000 / clients;
-            // Warm-up round at this level: opens the connections the measured round reuses.
-            let warm: Vec<_> = (0..clients)
-                .map(|_| {
-                    let client = client.clone();
-                    let url = url.clone();
-                    tokio::spawn(async move {
-                        client
-                            .get(&url)
-                            .send()
-                            .await
-                            .unwrap()
-                            .bytes()
-                            .await
-                            .unwrap()
-                    })
-                })
-                .collect();
-            for task in warm {
-                task.await.unwrap();
-            }
+            // Warm-up round at this level: opens the connections the measured rounds reuse.
+            let _ = round(&client, &url, clients, 1).await;
             // Three measured rounds: the table shows the median round's p50/p99 and the worst p99,
             // because on 2 shared cores a single round can catch a poll cycle or a scheduler stall.
             let mut rounds = Vec::new();
             for _ in 0..3 {
-                let started = Instant::now();
-                let tasks: Vec<_> = (0..clients)
-                    .map(|_| {
-                        let client = client.clone();
-                        let url = url.clone();
-                        tokio::spawn(async move {
-                            let mut latencies = Vec::with_capacity(per_client);
-                            for _ in 0..per_client {
-                                let t0 = Instant::now();
-                                let response = client.get(&url).send().await.unwrap();
-                                assert!(response.status().is_success());
-                                response.bytes().await.unwrap();
-                                latencies.push(t0.elapsed());
-                            }
-                            latencies
-                        })
-                    })
-                    .collect();
-                let mut all = Vec::new();
-                for task in tasks {
-                    all.extend(task.await.unwrap());
-                }
-                let wall = started.elapsed();
+                let (mut all, wall) = round(&client, &url, clients, per_client).await;
                 all.sort();
                 rounds.push((
                     percentile(&all, 0.5),
@@ -275,6 +235,38 @@ async fn main() {
     std::fs::create_dir_all("target").unwrap();
     std::fs::write("target/bench-api.md", out).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `clients` concurrent clients each send `per_client` GETs to `url`; every latency and the wall time.
+async fn round(
+    client: &reqwest::Client,
+    url: &str,
+    clients: usize,
+    per_client: usize,
+) -> (Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let client = client.clone();
+            let url = url.to_owned();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let t0 = Instant::now();
+                    let response = client.get(&url).send().await.unwrap();
+                    assert!(response.status().is_success());
+                    response.bytes().await.unwrap();
+                    latencies.push(t0.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    (all, started.elapsed())
 }
 
 fn date() -> String {

@@ -10,7 +10,7 @@ use crate::components::banners::WarningList;
 use crate::components::cluster_data::WithOverview;
 use crate::components::meter::Meter;
 use crate::components::not_built::NotBuiltYet;
-use crate::pages::nodes::{MaintenanceBadges, NodeStatusBadge};
+use crate::pages::nodes::{MaintenanceBadges, NodeMeters, NodeStatusBadge};
 use crate::pages::PageHeader;
 
 /// Cluster health, node gauges, and ProxLB's verdict with its reasons.
@@ -186,14 +186,7 @@ fn NodeGauge(node: NodeRow) -> impl IntoView {
                 <NodeStatusBadge status=node.status />
                 <MaintenanceBadges node=node.clone() />
             </header>
-            <dl class="plb-node-card__meters">
-                <dt>"CPU"</dt>
-                <dd><Meter percent=node.cpu_percent label=format!("{} CPU", node.name) /></dd>
-                <dt>"Memory"</dt>
-                <dd><Meter percent=node.mem_percent() label=format!("{} memory", node.name) /></dd>
-                <dt>"Disk"</dt>
-                <dd><Meter percent=node.disk_percent() label=format!("{} disk", node.name) /></dd>
-            </dl>
+            <NodeMeters node=node.clone() />
         </article>
     }
 }

@@ -47,45 +47,22 @@ pub fn GuestsPage() -> impl IntoView {
             },
         );
     };
-    let on_search = {
-        let apply = apply.clone();
-        move |event: leptos::ev::Event| {
-            let text = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| q.search = text.clone());
-        }
-    };
-    let on_kind = {
+    // One handler per field: read the field's value and set it on the query.
+    let on_field = |set: fn(&mut GuestQuery, String)| {
         let apply = apply.clone();
         move |event: leptos::ev::Event| {
             let value = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| {
-                q.kind = GuestQuery::from_params([("kind", value.as_str())]).kind
-            });
+            apply(&|q: &mut GuestQuery| set(q, value.clone()));
         }
     };
-    let on_status = {
-        let apply = apply.clone();
-        move |event: leptos::ev::Event| {
-            let value = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| {
-                q.running = GuestQuery::from_params([("status", value.as_str())]).running
-            });
-        }
-    };
-    let on_tag = {
-        let apply = apply.clone();
-        move |event: leptos::ev::Event| {
-            let value = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| q.tag = TagKind::parse(&value));
-        }
-    };
-    let on_node = {
-        let apply = apply.clone();
-        move |event: leptos::ev::Event| {
-            let value = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| q.node = (!value.is_empty()).then(|| value.clone()));
-        }
-    };
+    let on_search = on_field(|q, value| q.search = value);
+    let on_kind =
+        on_field(|q, value| q.kind = GuestQuery::from_params([("kind", value.as_str())]).kind);
+    let on_status = on_field(|q, value| {
+        q.running = GuestQuery::from_params([("status", value.as_str())]).running
+    });
+    let on_tag = on_field(|q, value| q.tag = TagKind::parse(&value));
+    let on_node = on_field(|q, value| q.node = (!value.is_empty()).then_some(value));
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         // With JavaScript the fields already updated the URL; without it the browser submits.
         event.prevent_default();

@@ -7,9 +7,8 @@ use plb_domain::units::format_bytes;
 use crate::components::cluster_data::{guests_resource, overview_resource};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::guest_table::GuestTable;
-use crate::components::meter::Meter;
 use crate::error::ApiError;
-use crate::pages::nodes::{maintenance_label, NodeStatusBadge};
+use crate::pages::nodes::{maintenance_label, NodeMeters, NodeStatusBadge};
 
 /// The node named in the URL; an unknown node answers 404.
 #[component]
@@ -52,14 +51,7 @@ pub fn NodeDetailPage() -> impl IntoView {
                         <div class="plb-detail">
                             <section class="plb-card" aria-labelledby="load-title">
                                 <h2 class="plb-card__title" id="load-title">"Load now"</h2>
-                                <dl class="plb-node-card__meters">
-                                    <dt>"CPU"</dt>
-                                    <dd><Meter percent=node.cpu_percent label=format!("{} CPU", node.name) /></dd>
-                                    <dt>"Memory"</dt>
-                                    <dd><Meter percent=node.mem_percent() label=format!("{} memory", node.name) /></dd>
-                                    <dt>"Disk"</dt>
-                                    <dd><Meter percent=node.disk_percent() label=format!("{} disk", node.name) /></dd>
-                                </dl>
+                                <NodeMeters node=node.clone() />
                             </section>
                             <section class="plb-card" aria-labelledby="maintenance-title">
                                 <h2 class="plb-card__title" id="maintenance-title">"Maintenance"</h2>

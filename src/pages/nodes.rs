@@ -82,6 +82,21 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
     }
 }
 
+/// CPU, memory and disk meters of a node, as a definition list.
+#[component]
+pub fn NodeMeters(node: NodeRow) -> impl IntoView {
+    view! {
+        <dl class="plb-node-card__meters">
+            <dt>"CPU"</dt>
+            <dd><Meter percent=node.cpu_percent label=format!("{} CPU", node.name) /></dd>
+            <dt>"Memory"</dt>
+            <dd><Meter percent=node.mem_percent() label=format!("{} memory", node.name) /></dd>
+            <dt>"Disk"</dt>
+            <dd><Meter percent=node.disk_percent() label=format!("{} disk", node.name) /></dd>
+        </dl>
+    }
+}
+
 /// Online / offline badge.
 #[component]
 pub fn NodeStatusBadge(status: NodeStatus) -> impl IntoView {
