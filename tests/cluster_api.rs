@@ -275,6 +275,8 @@ async fn pages_render_cluster_data_on_the_server() {
         ("/guests?q=db&sort=name", "db02"),
         ("/rules", "plb_anti_affinity_db"),
         ("/nodes/pve2", "Guests on pve2"),
+        // The load history chart, from Proxmox's RRD via the poller.
+        ("/nodes/pve1", "role=\"img\" aria-label=\"pve1 from "),
     ] {
         let response = app
             .clone()

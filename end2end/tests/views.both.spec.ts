@@ -24,6 +24,7 @@ test("the nodes table lists every node with its guests", async ({ page }) => {
   await page.getByRole("link", { name: "pve3", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("pve3");
   await expect(page.getByRole("heading", { name: /Guests on pve3/ })).toBeVisible();
+  await expect(page.getByRole("img", { name: /^pve3 from .* CPU .* memory/ })).toBeVisible();
 });
 
 test("an unknown node answers 404", async ({ page }) => {

@@ -4,7 +4,7 @@
 //! reaches Proxmox.
 
 use leptos::prelude::*;
-use plb_domain::view::{ClusterOverview, GuestList};
+use plb_domain::view::{ClusterOverview, GuestList, LoadPoint};
 
 use crate::error::ApiError;
 
@@ -20,6 +20,19 @@ pub async fn get_cluster_overview() -> Result<ClusterOverview, ApiError> {
 pub async fn get_guests() -> Result<GuestList, ApiError> {
     let state = super::app_state()?;
     Ok(cluster_view(&state).await?.guest_list())
+}
+
+/// The last hour of a node's load (empty while Proxmox has no samples yet); 404 for an unknown node.
+#[server(prefix = "/sfn", endpoint = "node_history")]
+pub async fn get_node_history(node: String) -> Result<Vec<LoadPoint>, ApiError> {
+    let state = super::app_state()?;
+    let view = cluster_view(&state).await?;
+    if !view.overview.nodes.iter().any(|n| n.name == node) {
+        return Err(ApiError::NotFound {
+            what: format!("node {node:?}"),
+        });
+    }
+    Ok(view.node_history.get(&node).cloned().unwrap_or_default())
 }
 
 /// How long the first page after start-up waits for the first answer from Proxmox.

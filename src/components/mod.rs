@@ -6,6 +6,7 @@ pub mod error_panel;
 pub mod guest_table;
 pub mod layout;
 pub mod live_status;
+pub mod load_chart;
 pub mod meter;
 pub mod not_built;
 pub mod server_badge;

@@ -4,9 +4,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use plb_domain::units::format_bytes;
 
+use crate::api::cluster::get_node_history;
 use crate::components::cluster_data::{guests_resource, overview_resource};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::guest_table::GuestTable;
+use crate::components::live_status::LiveContext;
+use crate::components::load_chart::LoadChart;
 use crate::error::ApiError;
 use crate::pages::nodes::{maintenance_label, NodeMeters, NodeStatusBadge};
 
@@ -17,6 +20,13 @@ pub fn NodeDetailPage() -> impl IntoView {
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
     let overview = overview_resource();
     let guests = guests_resource();
+    let LiveContext {
+        cluster_version, ..
+    } = expect_context::<LiveContext>();
+    let history = Resource::new(
+        move || (name(), cluster_version.get()),
+        |(node, _)| get_node_history(node),
+    );
     view! {
         <Transition fallback=|| view! { <p class="plb-loading">"Loading node…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
@@ -24,6 +34,8 @@ pub fn NodeDetailPage() -> impl IntoView {
                     let name = name();
                     let overview = overview.await?;
                     let guests = guests.await?;
+                    // History is a nice-to-have: a failure shows as "no history", not as an error.
+                    let points = history.await.unwrap_or_default();
                     let Some(node) = overview.nodes.iter().find(|n| n.name == name).cloned() else {
                         #[cfg(feature = "ssr")]
                         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -76,6 +88,10 @@ pub fn NodeDetailPage() -> impl IntoView {
                                 }}
                             </section>
                         </div>
+                        <section class="plb-card plb-history" aria-labelledby="history-title">
+                            <h2 class="plb-card__title" id="history-title">"Load, last hour"</h2>
+                            <LoadChart node=node.name.clone() points />
+                        </section>
                         <h2 class="plb-section-title">{format!("Guests on {} ({})", node.name, rows.len())}</h2>
                         <GuestTable rows />
                     })

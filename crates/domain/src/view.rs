@@ -269,14 +269,28 @@ pub struct BalancingSummary {
     pub balance_types: Vec<String>,
 }
 
-/// Everything the cluster views show, built once per snapshot: the overview and the guest list
-/// travel separately, so views that do not list guests never ship thousands of them.
+/// Everything the cluster views show, built once per snapshot: the overview, the guest list and
+/// the node histories travel separately, so a view never ships what it does not show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterView {
     /// Everything but the guest list.
     pub overview: ClusterOverview,
     /// Guests by vmid.
     pub guests: Vec<GuestRow>,
+    /// Last hour of load per node (from Proxmox's RRD), oldest first.
+    #[serde(default)]
+    pub node_history: std::collections::BTreeMap<String, Vec<LoadPoint>>,
+}
+
+/// One sample of a node's load.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadPoint {
+    /// Sample time (Unix seconds).
+    pub time_unix: i64,
+    /// CPU used, percent.
+    pub cpu_percent: f64,
+    /// Memory used, percent.
+    pub mem_percent: f64,
 }
 
 /// The cluster without its guest list.
@@ -404,6 +418,7 @@ pub fn build_cluster_view(
     let balancing = &config.balancing;
     ClusterView {
         guests,
+        node_history: std::collections::BTreeMap::new(),
         overview: ClusterOverview {
             meta,
             health,

@@ -9,11 +9,13 @@ use plb_domain::proxlb::{
     ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRule, HaRuleKind, Node, NodeStatus, Pool,
     ProxLbConfig,
 };
-use plb_domain::view::{build_cluster_view, ClusterExtras, ClusterView, SnapshotMeta, StaleInfo};
+use plb_domain::view::{
+    build_cluster_view, ClusterExtras, ClusterView, LoadPoint, SnapshotMeta, StaleInfo,
+};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapters::pve::dto::{ClusterResource, ResourceType};
+use crate::adapters::pve::dto::{ClusterResource, NodeRrdPoint, ResourceType};
 use crate::ports::Clock;
 use crate::services::snapshot::{ClusterData, Snapshot, SnapshotHandle};
 
@@ -118,14 +120,44 @@ pub fn view_of(
             tls_verification_off: snapshot.tls_verification_disabled,
             ..ClusterExtras::default()
         });
-    build_cluster_view(
+    let mut view = build_cluster_view(
         &domain,
         config,
         meta(snapshot),
         &extras,
         unix(now),
         utc_offset_seconds,
-    )
+    );
+    if let Some(data) = snapshot.data.as_deref() {
+        view.node_history = data
+            .node_history
+            .iter()
+            .map(|(node, points)| (node.clone(), load_points(points)))
+            .collect();
+    }
+    view
+}
+
+/// RRD samples → load points; samples without time or values (gaps in PVE's RRD) are skipped.
+pub fn load_points(points: &[NodeRrdPoint]) -> Vec<LoadPoint> {
+    let mut series: Vec<LoadPoint> = points
+        .iter()
+        .filter_map(|point| {
+            let time_unix = point.time?;
+            let cpu = point.cpu?;
+            let mem_percent = match (point.memused, point.memtotal) {
+                (Some(used), Some(total)) if total > 0.0 => used * 100.0 / total,
+                _ => return None,
+            };
+            Some(LoadPoint {
+                time_unix,
+                cpu_percent: cpu * 100.0,
+                mem_percent,
+            })
+        })
+        .collect();
+    series.sort_by_key(|point| point.time_unix);
+    series
 }
 
 fn unix(time: SystemTime) -> u64 {
@@ -316,6 +348,38 @@ mod tests {
     fn versions_are_taken_from_pve_manager_strings() {
         assert_eq!(pve_version("pve-manager/9.0.3/0123abcd"), "9.0.3");
         assert_eq!(pve_version("8.4.1"), "8.4.1");
+    }
+
+    #[test]
+    fn rrd_samples_become_sorted_load_points_without_gaps() {
+        let sample = |time: Option<i64>, cpu: Option<f64>, used: Option<f64>| NodeRrdPoint {
+            time,
+            cpu,
+            memused: used,
+            memtotal: Some(200.0),
+            ..NodeRrdPoint::default()
+        };
+        let points = load_points(&[
+            sample(Some(120), Some(0.5), Some(50.0)),
+            sample(Some(60), Some(0.25), Some(100.0)),
+            sample(Some(180), None, Some(10.0)),
+            sample(None, Some(0.1), Some(10.0)),
+        ]);
+        assert_eq!(
+            points,
+            vec![
+                LoadPoint {
+                    time_unix: 60,
+                    cpu_percent: 25.0,
+                    mem_percent: 50.0
+                },
+                LoadPoint {
+                    time_unix: 120,
+                    cpu_percent: 50.0,
+                    mem_percent: 25.0
+                },
+            ]
+        );
     }
 
     #[test]

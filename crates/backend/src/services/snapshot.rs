@@ -26,8 +26,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::pve::dto::{
-    quorum, ClusterOptions, ClusterResource, ClusterStatusEntry, HaRule, HaStatusEntry, NodeStatus,
-    PoolSummary, TaskEntry, VersionInfo,
+    quorum, ClusterOptions, ClusterResource, ClusterStatusEntry, HaRule, HaStatusEntry,
+    NodeRrdPoint, NodeStatus, PoolSummary, RrdCf, RrdTimeframe, TaskEntry, VersionInfo,
 };
 use crate::adapters::pve::{FailureKind, PveError};
 use crate::ports::{Clock, PveApi};
@@ -46,6 +46,9 @@ pub struct SnapshotConfig {
     /// Also fetch `/nodes/{node}/status` for every online node (load average, kernel, PVE
     /// version, memory available): one request per node per cycle.
     pub node_status: bool,
+    /// Also fetch the last hour of `/nodes/{node}/rrddata` (AVERAGE) for every online node, for
+    /// the node detail's load history (one request per online node, none per guest).
+    pub node_history: bool,
 }
 
 impl Default for SnapshotConfig {
@@ -53,6 +56,7 @@ impl Default for SnapshotConfig {
         Self {
             interval: DEFAULT_INTERVAL,
             node_status: true,
+            node_history: true,
         }
     }
 }
@@ -79,6 +83,8 @@ pub enum Section {
     Permissions,
     /// `/nodes/{node}/status`.
     NodeStatus,
+    /// `/nodes/{node}/rrddata`.
+    NodeHistory,
 }
 
 /// An optional section that could not be fetched this cycle.
@@ -107,6 +113,8 @@ pub struct ClusterData {
     pub resources: Vec<ClusterResource>,
     /// `/nodes/{node}/status` per online node (when enabled and permitted).
     pub node_status: BTreeMap<String, NodeStatus>,
+    /// Last hour of RRD samples per online node (when `node_history` is on).
+    pub node_history: BTreeMap<String, Vec<NodeRrdPoint>>,
     /// `/pools`.
     pub pools: Vec<PoolSummary>,
     /// `/cluster/ha/rules`; `None` before PVE 9 (no rules API) or when never fetched.
@@ -508,13 +516,36 @@ pub async fn fetch(
     )
     .flatten();
 
+    let online: Vec<String> = resources
+        .iter()
+        .filter(|r| r.is_node() && r.is_online())
+        .filter_map(|r| r.node.clone())
+        .collect();
+    let mut node_history = BTreeMap::new();
+    if config.node_history {
+        let results = join_all(
+            online
+                .iter()
+                .map(|node| api.node_rrddata(node, RrdTimeframe::Hour, RrdCf::Average)),
+        )
+        .await;
+        for (node, result) in online.iter().zip(results) {
+            match result {
+                Ok(points) => {
+                    node_history.insert(node.clone(), points);
+                }
+                Err(error) => warnings.push(SectionWarning {
+                    section: Section::NodeHistory,
+                    node: Some(node.clone()),
+                    kind: error.kind(),
+                    summary: error.safe_summary(),
+                }),
+            }
+        }
+    }
     let mut node_status = BTreeMap::new();
     if config.node_status {
-        let online: Vec<String> = resources
-            .iter()
-            .filter(|r| r.is_node() && r.is_online())
-            .filter_map(|r| r.node.clone())
-            .collect();
+        let online = online.clone();
         let results = join_all(online.iter().map(|node| api.node_status(node))).await;
         for (node, result) in online.into_iter().zip(results) {
             match result {
@@ -537,6 +568,7 @@ pub async fn fetch(
         cluster_status,
         resources,
         node_status,
+        node_history,
         pools,
         ha_rules,
         ha_status,

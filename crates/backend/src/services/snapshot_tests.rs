@@ -278,6 +278,8 @@ fn start(
         SnapshotConfig {
             interval,
             node_status: true,
+            // Off here: these tests count requests per cycle without the history calls.
+            node_history: false,
         },
         cancel.clone(),
     );
