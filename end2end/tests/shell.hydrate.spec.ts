@@ -45,8 +45,10 @@ test("no page error, console error or failed request on any route", async ({ pag
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("requestfailed", (request) => {
-    // A WebSocket torn down by navigation is not a failure of the app.
-    if (!request.url().includes("/ws/")) problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`);
+    // A WebSocket torn down by navigation, or a live refresh cancelled because the test navigated
+    // away (ERR_ABORTED), is the browser cancelling, not the app failing.
+    const error = request.failure()?.errorText ?? "";
+    if (!request.url().includes("/ws/") && error !== "net::ERR_ABORTED") problems.push(`failed: ${request.url()} ${error}`);
   });
   page.on("response", (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);

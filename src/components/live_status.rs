@@ -101,6 +101,16 @@ mod client {
 
     /// Opens the socket; on close, schedules the next attempt.
     pub fn connect(context: LiveContext, attempt: u32) {
+        connect_with(context, attempt, StoredValue::new_local(None));
+    }
+
+    /// Opens the socket. `baseline` is the last cluster version this tab has seen; it is not
+    /// reactive, so only a change of version triggers refetches.
+    fn connect_with(
+        context: LiveContext,
+        attempt: u32,
+        baseline: StoredValue<Option<u64>, LocalStorage>,
+    ) {
         let Some(url) = live_url() else {
             return;
         };
@@ -108,7 +118,7 @@ mod client {
         let socket = match WebSocket::new(&url) {
             Ok(socket) => socket,
             Err(_) => {
-                retry_later(context, attempt);
+                retry_later(context, attempt, baseline);
                 return;
             }
         };
@@ -130,12 +140,17 @@ mod client {
                 Ok(LiveEvent::Heartbeat { uptime_seconds }) => {
                     context.uptime_seconds.set(Some(uptime_seconds))
                 }
-                Ok(LiveEvent::Cluster { version, .. }) => {
-                    // Only a changed version refetches; reconnects announce the same one again.
-                    if context.cluster_version.get_untracked() != Some(version) {
+                Ok(LiveEvent::Cluster { version, .. }) => match baseline.get_value() {
+                    // The first announcement describes the data the page was rendered with:
+                    // remember it instead of refetching what the page already shows.
+                    None => baseline.set_value(Some(version)),
+                    // Reconnects announce the same version again: nothing to do.
+                    Some(known) if known == version => {}
+                    Some(_) => {
+                        baseline.set_value(Some(version));
                         context.cluster_version.set(Some(version));
                     }
-                }
+                },
                 Ok(LiveEvent::ShuttingDown) | Err(_) => {}
             }
         });
@@ -149,19 +164,25 @@ mod client {
             } else {
                 attempt + 1
             };
-            retry_later(context, next);
+            retry_later(context, next, baseline);
         });
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
     }
 
-    fn retry_later(context: LiveContext, attempt: u32) {
+    fn retry_later(
+        context: LiveContext,
+        attempt: u32,
+        baseline: StoredValue<Option<u64>, LocalStorage>,
+    ) {
         let delay = backoff_seconds(attempt);
         context
             .connection
             .set(LiveConnection::Retrying { in_seconds: delay });
-        gloo_timers::callback::Timeout::new(delay * 1000, move || connect(context, attempt))
-            .forget();
+        gloo_timers::callback::Timeout::new(delay * 1000, move || {
+            connect_with(context, attempt, baseline)
+        })
+        .forget();
     }
 
     fn live_url() -> Option<String> {
