@@ -322,3 +322,85 @@ async fn proxlb_plans_and_migrates_against_the_simulator() {
         .all(|t| t["status"] == "OK"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A scratch folder per test (the tests of this file may run in parallel).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pve-sim-proxlb-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn best_node_prints_the_least_loaded_node() {
+    let python = proxlb_python();
+    let sim = Simulator::start(
+        demo(),
+        SimConfig {
+            noise: 0.0,
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = scratch("best");
+    let cfg = write_config(&dir, &sim, Auth::Token);
+    // `-b` prints one node name after data collection; `-d` keeps ProxLB from migrating if none
+    // is eligible (proxlb.md §4).
+    let (code, out) = run_proxlb(&python, &dir, &cfg, &["-b", "-d"]).await;
+    assert_eq!(code, 0, "-b failed:\n{out}");
+    let last = out
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or_default();
+    // pve1 carries ~84 % memory in the demo; pve3 (~7 %) and pve2 (~7 %) are the candidates, and
+    // with noise off pve3 is the lowest by memory used.
+    assert_eq!(last, "pve3", "unexpected best node in:\n{out}");
+    assert!(
+        sim.with_cluster(|c| c.tasks.is_empty()),
+        "-b -d must not migrate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulted_simulator_makes_proxlb_fail_as_upstream_documents() {
+    let python = proxlb_python();
+    let sim = Simulator::start(
+        demo(),
+        SimConfig {
+            noise: 0.0,
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = scratch("fault");
+
+    // A 5xx after login crashes ProxLB with proxmoxer's ResourceException and exit code 1.
+    sim.inject_fault(plb_pve_sim::Fault::error(
+        "GET /nodes",
+        500,
+        "Internal Server Error",
+    ));
+    let cfg = write_config(&dir, &sim, Auth::Token);
+    let (code, out) = run_proxlb(&python, &dir, &cfg, &["-d"]).await;
+    assert_eq!(code, 1, "expected exit 1 on a 500 from /nodes:\n{out}");
+    assert!(
+        out.contains("ResourceException") && out.contains("500"),
+        "{out}"
+    );
+    sim.clear_faults();
+
+    // A wrong password at the ticket login: "Authentication failed" and exit code 2.
+    let cfg = write_config(&dir, &sim, Auth::Password);
+    let bad = dir.join("bad.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &bad,
+        text.replace(&format!("pass: {ROOT_PW}"), "pass: not-the-password"),
+    )
+    .unwrap();
+    let (code, out) = run_proxlb(&python, &dir, &bad, &["-d"]).await;
+    assert_eq!(code, 2, "expected exit 2 on bad credentials:\n{out}");
+    assert!(out.contains("Authentication failed"), "{out}");
+}
