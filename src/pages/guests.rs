@@ -106,32 +106,33 @@ pub fn GuestsPage() -> impl IntoView {
                     }
                 }
             </Transition>
-            <label class="plb-field">
-                <span class="plb-field__label">"Type"</span>
-                <select name="kind" prop:value=kind_value on:change=on_kind>
-                    <Choice value="" label="All types" current=kind_value />
-                    <Choice value="vm" label="VMs" current=kind_value />
-                    <Choice value="ct" label="Containers" current=kind_value />
-                </select>
-            </label>
-            <label class="plb-field">
-                <span class="plb-field__label">"Status"</span>
-                <select name="status" prop:value=status_value on:change=on_status>
-                    <Choice value="" label="Any status" current=status_value />
-                    <Choice value="running" label="Running" current=status_value />
-                    <Choice value="stopped" label="Not running" current=status_value />
-                </select>
-            </label>
-            <label class="plb-field">
-                <span class="plb-field__label">"ProxLB tag"</span>
-                <select name="tag" prop:value=tag_value on:change=on_tag>
-                    <Choice value="" label="Any tags" current=tag_value />
-                    <Choice value="affinity" label="Affinity" current=tag_value />
-                    <Choice value="anti-affinity" label="Anti-affinity" current=tag_value />
-                    <Choice value="pin" label="Pinned" current=tag_value />
-                    <Choice value="ignore" label="Ignored" current=tag_value />
-                </select>
-            </label>
+            <FilterSelect
+                label="Type"
+                name="kind"
+                current=kind_value
+                on_change=on_kind
+                options=&[("", "All types"), ("vm", "VMs"), ("ct", "Containers")]
+            />
+            <FilterSelect
+                label="Status"
+                name="status"
+                current=status_value
+                on_change=on_status
+                options=&[("", "Any status"), ("running", "Running"), ("stopped", "Not running")]
+            />
+            <FilterSelect
+                label="ProxLB tag"
+                name="tag"
+                current=tag_value
+                on_change=on_tag
+                options=&[
+                    ("", "Any tags"),
+                    ("affinity", "Affinity"),
+                    ("anti-affinity", "Anti-affinity"),
+                    ("pin", "Pinned"),
+                    ("ignore", "Ignored"),
+                ]
+            />
             {move || {
                 let q = query.get();
                 view! {
@@ -156,14 +157,31 @@ pub fn GuestsPage() -> impl IntoView {
     }
 }
 
-/// An `<option>` selected when `current` equals its value (server-rendered and live).
+/// A labelled filter `<select>` with fixed options; the option equal to `current` is selected,
+/// both in the server-rendered HTML (for forms without JavaScript) and live.
 #[component]
-fn Choice(
-    value: &'static str,
+fn FilterSelect<C, F>(
     label: &'static str,
-    current: impl Fn() -> &'static str + Send + Sync + 'static,
-) -> impl IntoView {
-    view! { <option value=value selected=move || current() == value>{label}</option> }
+    name: &'static str,
+    current: C,
+    on_change: F,
+    options: &'static [(&'static str, &'static str)],
+) -> impl IntoView
+where
+    C: Fn() -> &'static str + Copy + Send + Sync + 'static,
+    F: Fn(leptos::ev::Event) + 'static,
+{
+    view! {
+        <label class="plb-field">
+            <span class="plb-field__label">{label}</span>
+            <select name=name prop:value=current on:change=on_change>
+                {options
+                    .iter()
+                    .map(|&(value, text)| view! { <option value=value selected=move || current() == value>{text}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
 }
 
 #[component]
