@@ -36,6 +36,7 @@ async fn app_with(
         ConnectOptions {
             config_path: config,
             ca_file: ca,
+            fingerprints: Vec::new(),
             interval: Duration::from_secs(10),
             utc_offset_seconds: 0,
         },

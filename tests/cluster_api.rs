@@ -35,6 +35,7 @@ async fn app(name: &str, interval: Duration) -> (Router, demo::Demo, AppState) {
         ConnectOptions {
             config_path: demo.config_path.clone(),
             ca_file: demo.ca_file.clone(),
+            fingerprints: Vec::new(),
             interval,
             utc_offset_seconds: 0,
         },
@@ -237,6 +238,7 @@ async fn without_a_config_the_api_says_what_to_set() {
         ConnectOptions {
             config_path: settings.proxlb_config.clone(),
             ca_file: None,
+            fingerprints: Vec::new(),
             interval: Duration::from_secs(10),
             utc_offset_seconds: 0,
         },
@@ -307,4 +309,47 @@ async fn pages_render_cluster_data_on_the_server() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not() {
+    plb_backend::tls::install_crypto_provider();
+    let demo = demo::start(&scratch_dir("pin")).await.unwrap();
+    let pinned: plb_backend::adapters::pve::Fingerprint =
+        demo.simulator.fingerprint().unwrap().parse().unwrap();
+    let wrong: plb_backend::adapters::pve::Fingerprint = "AB".repeat(32).parse().unwrap();
+    for (pin, trusted) in [(pinned, true), (wrong, false)] {
+        let state = AppState::production(Settings::default());
+        // No CA file: only the pin can make the self-signed certificate acceptable.
+        let source = connect(
+            ConnectOptions {
+                config_path: demo.config_path.clone(),
+                ca_file: None,
+                fingerprints: vec![pin],
+                interval: Duration::from_secs(10),
+                utc_offset_seconds: 0,
+            },
+            Arc::clone(&state.clock),
+            state.shutdown.clone(),
+        );
+        let app = router::build(state.with_cluster(source, true));
+        let (_, nodes, _) = get_json(&app, "/api/nodes").await;
+        if trusted {
+            assert!(nodes["meta"]["stale"].is_null(), "{nodes}");
+            assert_eq!(nodes["nodes"].as_array().unwrap().len(), 3);
+        } else {
+            let error = nodes["meta"]["stale"]["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase();
+            assert!(
+                error.contains("tls") || error.contains("certificate"),
+                "{nodes}"
+            );
+            assert!(
+                nodes["nodes"].as_array().unwrap().is_empty(),
+                "nothing is read over an untrusted connection"
+            );
+        }
+    }
 }

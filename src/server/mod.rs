@@ -73,6 +73,7 @@ pub async fn run() -> ExitCode {
         ConnectOptions {
             config_path: state.settings.proxlb_config.clone(),
             ca_file: state.settings.ca_file.clone(),
+            fingerprints: state.settings.pve_fingerprints.clone(),
             interval: state.settings.poll_interval,
             utc_offset_seconds: state.settings.utc_offset_minutes * 60,
         },

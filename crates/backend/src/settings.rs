@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::adapters::pve::Fingerprint;
+
 /// Default path of ProxLB's configuration file (the same default ProxLB uses).
 pub const DEFAULT_PROXLB_CONFIG: &str = "/etc/proxlb/proxlb.yaml";
 /// Default name of the Docker container running ProxLB.
@@ -35,6 +37,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Extra CA bundle to trust for Proxmox (`REQUESTS_CA_BUNDLE`, as ProxLB's units set it).
     pub ca_file: Option<PathBuf>,
+    /// Pinned SHA-256 fingerprints of the Proxmox certificates (`PROXLB_WEB_PVE_FINGERPRINT`,
+    /// comma-separated, as `pvenode cert info` shows them); when set, only these are trusted.
+    pub pve_fingerprints: Vec<Fingerprint>,
     /// How often the cluster is polled (`PROXLB_WEB_POLL_SECONDS`, default 10).
     pub poll_interval: Duration,
     /// Offset of ProxLB's local time from UTC in minutes (`PROXLB_UTC_OFFSET_MINUTES`, default 0),
@@ -54,6 +59,7 @@ impl Default for Settings {
             demo: false,
             data_dir: std::env::temp_dir().join("proxlb-web"),
             ca_file: None,
+            pve_fingerprints: Vec::new(),
             poll_interval: Duration::from_secs(10),
             utc_offset_minutes: 0,
         }
@@ -172,8 +178,25 @@ impl Settings {
             .transpose()?
             .unwrap_or(0);
 
+        let pve_fingerprints = match get("PROXLB_WEB_PVE_FINGERPRINT") {
+            None => Vec::new(),
+            Some(value) => value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::parse::<Fingerprint>)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| SettingsError {
+                    variable: "PROXLB_WEB_PVE_FINGERPRINT",
+                    value: value.clone(),
+                    expected:
+                        "SHA-256 fingerprints (32 hex pairs like AB:CD:…), separated by commas",
+                })?,
+        };
+
         Ok(Self {
             demo,
+            pve_fingerprints,
             data_dir: get("PROXLB_WEB_DATA")
                 .map(PathBuf::from)
                 .unwrap_or(defaults.data_dir),
@@ -311,6 +334,16 @@ mod tests {
                 .variable,
             "PROXLB_UTC_OFFSET_MINUTES"
         );
+        let pin = "AB:".repeat(31) + "AB";
+        let s = settings(&[(
+            "PROXLB_WEB_PVE_FINGERPRINT",
+            &format!("{pin}, {}", "cd".repeat(32)),
+        )])
+        .unwrap();
+        assert_eq!(s.pve_fingerprints.len(), 2);
+        assert_eq!(s.pve_fingerprints[0].to_string(), pin);
+        let err = settings(&[("PROXLB_WEB_PVE_FINGERPRINT", "AB:CD")]).unwrap_err();
+        assert_eq!(err.variable, "PROXLB_WEB_PVE_FINGERPRINT");
         let s = settings(&[("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")]).unwrap();
         assert_eq!(
             s.ca_file,

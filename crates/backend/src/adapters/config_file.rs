@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use plb_domain::proxlb::ProxLbConfig;
 
-use crate::adapters::pve::{PveConnectionConfig, PveCredentials, PveHost, Secret, TlsTrust};
+use crate::adapters::pve::{
+    Fingerprint, PveConnectionConfig, PveCredentials, PveHost, Secret, TlsTrust,
+};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -100,11 +102,13 @@ fn redact_values(message: &str) -> String {
 }
 
 /// The Proxmox connection ProxLB's `proxmox_api` section describes. `ca_file` is an extra CA
-/// bundle (ProxLB's units set `REQUESTS_CA_BUNDLE`), used when verification is on.
+/// bundle (ProxLB's units set `REQUESTS_CA_BUNDLE`) and `fingerprints` are pinned certificates;
+/// both apply only when verification is on (pins win over the CA file).
 pub fn connection(
     path: &Path,
     config: &ProxLbConfig,
     ca_file: Option<PathBuf>,
+    fingerprints: Vec<Fingerprint>,
 ) -> Result<PveConnectionConfig, ConfigFileError> {
     let api = &config.proxmox_api;
     let invalid = |reason: String| ConfigFileError::Connection {
@@ -158,7 +162,7 @@ pub fn connection(
         .with_tls(TlsTrust::from_settings(
             api.ssl_verification,
             ca_file,
-            Vec::new(),
+            fingerprints,
         ))
         .with_timeout(timeout))
 }
@@ -179,7 +183,7 @@ mod tests {
             "proxmox_api:\n  hosts: ['virt01.example.com', '10.10.10.10:8007', '[fe01::1]']\n  user: root@pam\n  pass: crazyPassw0rd!\n  ssl_verification: true\n  timeout: 10\nbalancing:\n  enable: true\n  balanciness: 5\n  method: memory\n  mode: used\n  unknown_key: kept-silently\n",
         );
         assert_eq!(config.balancing.balanciness, 5);
-        let connection = connection(Path::new(PATH), &config, None).unwrap();
+        let connection = connection(Path::new(PATH), &config, None, Vec::new()).unwrap();
         let urls: Vec<String> = connection.hosts.iter().map(PveHost::base_url).collect();
         assert_eq!(
             urls,
@@ -198,7 +202,7 @@ mod tests {
         let config = parse_ok(
             "proxmox_api:\n  hosts: ['127.0.0.1']\n  user: root@pam\n  token_id: proxlb\n  token_secret: abc\n  ssl_verification: false\n",
         );
-        let connection = connection(Path::new(PATH), &config, None).unwrap();
+        let connection = connection(Path::new(PATH), &config, None, Vec::new()).unwrap();
         assert!(
             matches!(connection.credentials, PveCredentials::Token { ref token_id, .. } if token_id == "proxlb")
         );
@@ -222,14 +226,14 @@ mod tests {
     #[test]
     fn contradictory_or_missing_credentials_are_rejected() {
         let both = parse_ok("proxmox_api:\n  hosts: ['h']\n  user: u@pam\n  pass: p\n  token_id: t\n  token_secret: s\n");
-        assert!(connection(Path::new(PATH), &both, None)
+        assert!(connection(Path::new(PATH), &both, None, Vec::new())
             .unwrap_err()
             .to_string()
             .contains("not both"));
         let none = parse_ok("proxmox_api:\n  hosts: ['h']\n  user: u@pam\n");
-        assert!(connection(Path::new(PATH), &none, None).is_err());
+        assert!(connection(Path::new(PATH), &none, None, Vec::new()).is_err());
         let no_hosts = parse_ok("proxmox_api:\n  hosts: []\n  user: u@pam\n  pass: p\n");
-        assert!(connection(Path::new(PATH), &no_hosts, None)
+        assert!(connection(Path::new(PATH), &no_hosts, None, Vec::new())
             .unwrap_err()
             .to_string()
             .contains("hosts is empty"));

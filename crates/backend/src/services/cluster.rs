@@ -407,7 +407,12 @@ pub fn connect(
         Ok(config) => config,
         Err(error) => return unconfigured(error.to_string()),
     };
-    let connection = match config_file::connection(&options.config_path, &config, options.ca_file) {
+    let connection = match config_file::connection(
+        &options.config_path,
+        &config,
+        options.ca_file,
+        options.fingerprints,
+    ) {
         Ok(connection) => connection,
         Err(error) => return unconfigured(error.to_string()),
     };
@@ -446,6 +451,8 @@ pub struct ConnectOptions {
     pub config_path: std::path::PathBuf,
     /// Extra CA bundle for Proxmox's certificate.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Pinned certificate fingerprints (win over the CA file).
+    pub fingerprints: Vec<crate::adapters::pve::Fingerprint>,
     /// Poll interval.
     pub interval: Duration,
     /// Offset of ProxLB's local time from UTC, for maintenance schedules.
