@@ -16,6 +16,8 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export CARGO_TERM_COLOR=never
+# One build per run: incremental caches only cost disk (they were 19 GB of a 42 GB target/).
+export CARGO_INCREMENTAL=0
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 
@@ -67,7 +69,11 @@ step() {
   esac
   passed=$((passed + p))
   failed=$((failed + f))
-  timings+=("$(printf '%-16s %5d s  rc=%d  %d passed, %d failed' "$name" "$((SECONDS - t0))" "$rc" "$p" "$f")")
+  # Disk is a CI limit too: record target/'s size and the free space after every step.
+  local target_size free
+  target_size=$(du -sh "$ROOT/target" 2>/dev/null | cut -f1)
+  free=$(df -h --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ')
+  timings+=("$(printf '%-16s %5d s  rc=%d  %d passed, %d failed  (target %s, disk free %s)' "$name" "$((SECONDS - t0))" "$rc" "$p" "$f" "$target_size" "$free")")
   ((rc == 0)) || failures+=("$name")
   return "$rc"
 }

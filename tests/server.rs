@@ -253,3 +253,39 @@ async fn shutdown_ends_open_live_streams_and_the_server() {
     }
     assert!(refused, "server still accepts connections after shutdown");
 }
+
+/// Building a router while another one renders pages must not stall those renders: route
+/// generation raises a process-global flag that freezes resources first polled meanwhile
+/// (leptos-rs/leptos#4773). Without the once-per-process route list this hung within a few rounds.
+#[test]
+fn building_routers_while_pages_render_never_stalls_a_render() {
+    let renderer = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            for round in 0..40 {
+                let render = get(app(), "/", None);
+                let (status, _, html) = tokio::time::timeout(Duration::from_secs(10), render)
+                    .await
+                    .unwrap_or_else(|_| panic!("render {round} stalled"));
+                assert_eq!(status, StatusCode::OK);
+                assert!(html.contains("Dashboard"));
+            }
+        });
+    });
+    let builder = std::thread::spawn(|| {
+        // Route generation spawns resources, so it needs a runtime, as in `main`.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = runtime.enter();
+        for _ in 0..200 {
+            drop(app());
+        }
+    });
+    builder.join().unwrap();
+    renderer.join().unwrap();
+}

@@ -1,16 +1,31 @@
 //! The one axum router: health, live channel, server functions, pages and static files.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::{routing::get, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
+};
 use plb_backend::AppState;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use crate::server::state::{leptos_options, ServerState};
 use crate::server::{health, live, rest};
+
+/// The app's routes, generated once per process.
+///
+/// Why once: generating them renders the app with a process-global "suppress resource loads"
+/// flag set (leptos_server's `SuppressResourceLoad`). A resource first polled on another thread
+/// while that flag is up waits forever (leptos-rs/leptos#4773), so building a second router while
+/// the first serves pages, as tests do, could hang a page render. After the first call no
+/// router build touches that flag again.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// Builds the router for `state` with the production heartbeat.
 pub fn build(state: AppState) -> Router {
@@ -26,7 +41,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     };
     // Server functions and pages read the backend state from the Leptos context.
     let context = move || provide_context(state.clone());
-    let routes = generate_route_list(App);
+    let routes = route_list();
 
     Router::new()
         .route("/healthz", get(health::healthz))
