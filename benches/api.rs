@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use plb_backend::services::cluster::{connect, ConnectOptions};
-use plb_backend::{AppState, ClusterSource, Settings};
+use plb_backend::{AppState, ClusterSource, DemoScenario, Settings};
 use plb_domain::guest_query::{query_guests, GuestQuery};
 use proxlb_web::server::{demo, router};
 use tower::ServiceExt;
@@ -62,7 +62,7 @@ fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let demo = demo::start(&dir).await.unwrap();
+            let demo = demo::start(&dir, &DemoScenario::ThreeNode).await.unwrap();
             let (app, _state) = app_with(demo.config_path.clone(), demo.ca_file.clone()).await;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             ready.send((listener.local_addr().unwrap(), demo)).unwrap();
@@ -158,32 +158,10 @@ async fn main() {
 
     // One filter keystroke at 10,000 guests: the large generated scenario through the real
     // client and view service, then the same function the browser runs per keystroke.
-    let large = plb_pve_sim::Scenario::generated_large(1);
-    let sim = plb_pve_sim::Simulator::start(large, plb_pve_sim::SimConfig::default())
+    let large = demo::start(&dir.join("large"), &DemoScenario::Large)
         .await
         .unwrap();
-    let token = sim
-        .credentials()
-        .iter()
-        .find_map(|c| match c {
-            plb_pve_sim::Credential::Token {
-                userid,
-                tokenid,
-                secret,
-            } => Some((userid.clone(), tokenid.clone(), secret.clone())),
-            plb_pve_sim::Credential::Password { .. } => None,
-        })
-        .unwrap();
-    let config_path = dir.join("large.yaml");
-    std::fs::write(
-        &config_path,
-        format!(
-            "proxmox_api:\n  hosts: ['{}']\n  user: {}\n  token_id: {}\n  token_secret: {}\n  ssl_verification: false\n  timeout: 30\nbalancing:\n  enable: true\n  balance_types: [vm, ct]\n",
-            sim.host_port(), token.0, token.1, token.2
-        ),
-    )
-    .unwrap();
-    let (_, state) = app_with(config_path, None).await;
+    let (_, state) = app_with(large.config_path.clone(), large.ca_file.clone()).await;
     let ClusterSource::Live(cluster) = &state.cluster else {
         unreachable!()
     };

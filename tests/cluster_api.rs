@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use plb_backend::services::cluster::{connect, ConnectOptions};
-use plb_backend::{AppState, ClusterSource, Settings};
+use plb_backend::{AppState, ClusterSource, DemoScenario, Settings};
 use plb_pve_sim::Fault;
 use proxlb_web::server::{demo, router};
 use tower::ServiceExt;
@@ -29,7 +29,9 @@ fn scratch_dir(name: &str) -> PathBuf {
 /// The app wired to a fresh demo simulator, polling every `interval`.
 async fn app(name: &str, interval: Duration) -> (Router, demo::Demo, AppState) {
     plb_backend::tls::install_crypto_provider();
-    let demo = demo::start(&scratch_dir(name)).await.unwrap();
+    let demo = demo::start(&scratch_dir(name), &DemoScenario::ThreeNode)
+        .await
+        .unwrap();
     let state = AppState::production(Settings::default());
     let source = connect(
         ConnectOptions {
@@ -314,7 +316,9 @@ async fn pages_render_cluster_data_on_the_server() {
 #[tokio::test]
 async fn a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not() {
     plb_backend::tls::install_crypto_provider();
-    let demo = demo::start(&scratch_dir("pin")).await.unwrap();
+    let demo = demo::start(&scratch_dir("pin"), &DemoScenario::ThreeNode)
+        .await
+        .unwrap();
     let pinned: plb_backend::adapters::pve::Fingerprint =
         demo.simulator.fingerprint().unwrap().parse().unwrap();
     let wrong: plb_backend::adapters::pve::Fingerprint = "AB".repeat(32).parse().unwrap();

@@ -289,3 +289,26 @@ fn building_routers_while_pages_render_never_stalls_a_render() {
     builder.join().unwrap();
     renderer.join().unwrap();
 }
+
+#[tokio::test]
+async fn pages_are_compressed_for_browsers_that_accept_it() {
+    let response = app()
+        .oneshot(
+            Request::get("/")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "not a gzip stream");
+
+    // Without Accept-Encoding the page is plain HTML.
+    let (status, headers, html) = get(app(), "/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
+}

@@ -1,8 +1,10 @@
-//! Demo mode: an embedded Proxmox VE simulator on a loopback port with the 3-node demo scenario,
-//! and a ProxLB configuration pointing at it. Zero infrastructure, same code paths as production.
+//! Demo mode: an embedded Proxmox VE simulator on a loopback port (the 3-node demo scenario by
+//! default, see [`DemoScenario`]) and a ProxLB configuration pointing at it. Zero
+//! infrastructure, same code paths as production.
 
 use std::path::{Path, PathBuf};
 
+use plb_backend::DemoScenario;
 use plb_pve_sim::{Credential, Scenario, SimConfig, Simulator};
 
 /// The demo scenario, compiled in so the binary needs no file next to it.
@@ -21,6 +23,9 @@ pub struct Demo {
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    /// The scenario could not be loaded.
+    #[error("the demo scenario is unusable: {0}")]
+    Scenario(String),
     /// The simulator did not start.
     #[error("the demo cluster did not start: {0}")]
     Simulator(String),
@@ -34,11 +39,21 @@ pub enum DemoError {
     },
 }
 
-/// Starts the simulator and writes `<data_dir>/demo/proxlb.yaml` for it.
-pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
+/// Loads the scenario demo mode should serve.
+fn load_scenario(which: &DemoScenario) -> Result<Scenario, DemoError> {
+    let scenario = match which {
+        DemoScenario::ThreeNode => Scenario::from_yaml_str(DEMO_SCENARIO),
+        // The seed only shapes the generated names and loads; 1 keeps every run the same.
+        DemoScenario::Large => Ok(Scenario::generated_large(1)),
+        DemoScenario::File(path) => Scenario::from_path(path),
+    };
+    scenario.map_err(|error| DemoError::Scenario(error.to_string()))
+}
+
+/// Starts the simulator with `which` scenario and writes `<data_dir>/demo/proxlb.yaml` for it.
+pub async fn start(data_dir: &Path, which: &DemoScenario) -> Result<Demo, DemoError> {
     let folder = data_dir.join("demo");
-    let scenario = Scenario::from_yaml_str(DEMO_SCENARIO)
-        .map_err(|error| DemoError::Simulator(error.to_string()))?;
+    let scenario = load_scenario(which)?;
     let simulator = Simulator::start(
         scenario,
         SimConfig {
@@ -101,4 +116,21 @@ pub async fn start(data_dir: &Path) -> Result<Demo, DemoError> {
         simulator,
         config_path,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_each_kind_of_scenario_and_names_a_bad_file() {
+        assert_eq!(
+            load_scenario(&DemoScenario::ThreeNode).unwrap().nodes.len(),
+            3
+        );
+        assert_eq!(load_scenario(&DemoScenario::Large).unwrap().nodes.len(), 64);
+        let missing = DemoScenario::File(PathBuf::from("/nonexistent/cluster.yaml"));
+        let error = load_scenario(&missing).unwrap_err().to_string();
+        assert!(error.contains("/nonexistent/cluster.yaml"), "{error}");
+    }
 }

@@ -50,7 +50,7 @@ pub async fn run() -> ExitCode {
     // Demo mode: the simulator lives as long as this function, i.e. the server.
     let mut demo = None;
     if settings.demo {
-        match demo::start(&settings.data_dir).await {
+        match demo::start(&settings.data_dir, &settings.demo_scenario).await {
             Ok(started) => {
                 tracing::warn!(
                     config = %started.config_path.display(),

@@ -9,6 +9,7 @@ use leptos_axum::{
     file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
 };
 use plb_backend::AppState;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
@@ -56,6 +57,10 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context, shell,
         ))
+        // Pages and JSON are compressed on the fly (the Guests page of a 10,000-guest cluster
+        // carries the whole list for hydration); precompressed static files pass untouched.
+        // Level 4 keeps brotli and gzip cheap enough to run per request.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
 }

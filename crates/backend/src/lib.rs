@@ -11,5 +11,5 @@ pub mod state;
 pub mod tls;
 
 pub use error::{Error, Result};
-pub use settings::Settings;
+pub use settings::{DemoScenario, Settings};
 pub use state::{AppState, ClusterSource};

@@ -33,6 +33,8 @@ pub struct Settings {
     pub dev_mode: bool,
     /// Demo mode (`PROXLB_DEMO=1` or `--demo`): an embedded simulated cluster instead of Proxmox.
     pub demo: bool,
+    /// Which simulated cluster demo mode serves (`PROXLB_DEMO_SCENARIO`, default the 3-node demo).
+    pub demo_scenario: DemoScenario,
     /// Folder for ProxLB Web's own files (`PROXLB_WEB_DATA`); demo mode writes its config there.
     pub data_dir: PathBuf,
     /// Extra CA bundle to trust for Proxmox (`REQUESTS_CA_BUNDLE`, as ProxLB's units set it).
@@ -57,11 +59,40 @@ impl Default for Settings {
             reload_port: 3001,
             dev_mode: false,
             demo: false,
+            demo_scenario: DemoScenario::ThreeNode,
             data_dir: std::env::temp_dir().join("proxlb-web"),
             ca_file: None,
             pve_fingerprints: Vec::new(),
             poll_interval: Duration::from_secs(10),
             utc_offset_minutes: 0,
+        }
+    }
+}
+
+/// The simulated cluster that demo mode serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DemoScenario {
+    /// The deliberately unbalanced 3-node demo with tags, a pool and an HA rule (`3node`).
+    ThreeNode,
+    /// The generated large cluster: 64 nodes, 10,000 guests (`large`).
+    Large,
+    /// A pve-sim scenario file (YAML or JSON) of the user's own.
+    File(PathBuf),
+}
+
+impl DemoScenario {
+    /// Reads `PROXLB_DEMO_SCENARIO`: `3node`, `large`, or the path of a scenario file.
+    fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "3node" | "demo" => Some(Self::ThreeNode),
+            "large" => Some(Self::Large),
+            path if path.ends_with(".yaml")
+                || path.ends_with(".yml")
+                || path.ends_with(".json") =>
+            {
+                Some(Self::File(PathBuf::from(path)))
+            }
+            _ => None,
         }
     }
 }
@@ -155,6 +186,15 @@ impl Settings {
                 expected: "1, true, yes or on to enable; 0, false, no or off to disable",
             })?,
         };
+        let demo_scenario = match get("PROXLB_DEMO_SCENARIO") {
+            None => DemoScenario::ThreeNode,
+            Some(value) => DemoScenario::parse(&value).ok_or(SettingsError {
+                variable: "PROXLB_DEMO_SCENARIO",
+                value,
+                expected:
+                    "3node, large, or the path of a scenario file ending in .yaml, .yml or .json",
+            })?,
+        };
         let poll_seconds = get("PROXLB_WEB_POLL_SECONDS")
             .map(|value| match value.trim().parse::<u64>() {
                 Ok(seconds) if (1..=3600).contains(&seconds) => Ok(seconds),
@@ -196,6 +236,7 @@ impl Settings {
 
         Ok(Self {
             demo,
+            demo_scenario,
             pve_fingerprints,
             data_dir: get("PROXLB_WEB_DATA")
                 .map(PathBuf::from)
@@ -305,6 +346,29 @@ mod tests {
     fn empty_values_count_as_unset() {
         let s = settings(&[("PORT", ""), ("PROXLB_CONFIG", "  ")]).unwrap();
         assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn demo_scenario_is_3node_large_or_a_file() {
+        assert_eq!(
+            settings(&[]).unwrap().demo_scenario,
+            DemoScenario::ThreeNode
+        );
+        assert_eq!(
+            settings(&[("PROXLB_DEMO_SCENARIO", "large")])
+                .unwrap()
+                .demo_scenario,
+            DemoScenario::Large
+        );
+        assert_eq!(
+            settings(&[("PROXLB_DEMO_SCENARIO", "/srv/my-cluster.yaml")])
+                .unwrap()
+                .demo_scenario,
+            DemoScenario::File(PathBuf::from("/srv/my-cluster.yaml"))
+        );
+        let error = settings(&[("PROXLB_DEMO_SCENARIO", "huge")]).unwrap_err();
+        assert_eq!(error.variable, "PROXLB_DEMO_SCENARIO");
+        assert!(error.to_string().contains("3node, large"), "{error}");
     }
 
     #[test]

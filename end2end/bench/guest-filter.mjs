@@ -1,0 +1,181 @@
+// Browser benchmark of the Guests view at 10,000 guests (run by scripts/bench.sh, never by tests).
+//
+//   node end2end/bench/guest-filter.mjs [markdown-output-file]
+//
+// Starts the release server in demo mode with the large scenario (64 nodes, 10,000 guests) on a
+// loopback port, opens /guests in Debian's chromium, and measures what a user waits for:
+//   - the size of the server-rendered page (it carries the whole list for hydration),
+//   - time from navigation to a hydrated page,
+//   - one filter keystroke: from the input event to the updated result count in the DOM
+//     (WASM filtering + URL update + table re-render), repeated per query.
+// Prints a Markdown section and writes it to the given file (default target/bench-browser.md).
+// Results, not asserts: the target (a keystroke under 16 ms) is read off the table.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "@playwright/test";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const output = process.argv[2] ?? path.join(root, "target/bench-browser.md");
+const port = process.env.BENCH_PORT ?? "3170";
+const base = `http://127.0.0.1:${port}`;
+const rounds = Number(process.env.BENCH_ROUNDS ?? "30");
+
+const server = spawn(path.join(root, "target/release/proxlb-web"), [], {
+  cwd: root,
+  stdio: ["ignore", "ignore", "inherit"],
+  env: {
+    ...process.env,
+    HOST: "127.0.0.1",
+    PORT: port,
+    LEPTOS_SITE_ROOT: "target/site",
+    RUST_LOG: "warn",
+    PROXLB_DEMO: "1",
+    PROXLB_DEMO_SCENARIO: "large",
+    PROXLB_WEB_DATA: path.join(root, "target/bench-browser-data"),
+  },
+});
+// The server never outlives this script, whatever happens.
+const stopServer = () => server.exitCode === null && server.kill("SIGTERM");
+process.on("exit", stopServer);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+
+async function waitForGuests(deadline) {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${base}/api/guests`);
+      if (response.ok) {
+        const body = await response.json();
+        const count = Array.isArray(body) ? body.length : (body.guests ?? []).length;
+        if (count > 0) return count;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the server at ${base} served no guests within the deadline`);
+}
+
+// Bytes on the wire for `url` with the given Accept-Encoding (node's http never decompresses).
+const wireBytes = (url, encoding) =>
+  new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { "accept-encoding": encoding } }, (response) => {
+        let bytes = 0;
+        response.on("data", (chunk) => (bytes += chunk.length));
+        response.on("end", () => resolve({ bytes, encoding: response.headers["content-encoding"] ?? "identity" }));
+      })
+      .on("error", reject);
+  });
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
+const ms = (value) => value.toFixed(1);
+
+async function main() {
+  const apiGuests = await waitForGuests(Date.now() + 120_000);
+  const plain = await wireBytes(`${base}/guests`, "identity");
+  const compressed = await wireBytes(`${base}/guests`, "br, gzip");
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+
+  const hydration = [];
+  for (let i = 0; i < 5; i++) {
+    await page.goto(`${base}/guests`);
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 60_000 });
+    hydration.push(await page.evaluate(() => performance.now()));
+  }
+  hydration.sort((a, b) => a - b);
+
+  // One keystroke, timed inside the page: set the field, fire `input`, resolve when the result
+  // count's text changes (the table is re-rendered in the same update).
+  const keystroke = (value) =>
+    page.evaluate(
+      (value) =>
+        new Promise((resolve, reject) => {
+          const input = document.querySelector('input[name="q"]');
+          const count = () => document.querySelector('[data-testid="guest-count"]')?.textContent;
+          const before = count();
+          const observer = new MutationObserver(() => {
+            if (count() !== before) {
+              observer.disconnect();
+              resolve({ elapsed: performance.now() - started, summary: count() });
+            }
+          });
+          observer.observe(document.querySelector("main") ?? document.body, {
+            subtree: true, childList: true, characterData: true,
+          });
+          setTimeout(() => { observer.disconnect(); reject(new Error(`no update for ${JSON.stringify(value)}`)); }, 10_000);
+          const started = performance.now();
+          input.value = value;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }),
+      value,
+    );
+
+  const queries = [
+    ["search `w` (from all guests)", "w"],
+    ["search `web-1`", "web-1"],
+    ["search `1` (vmid digits)", "1"],
+  ];
+  const results = [];
+  for (const [label, value] of queries) {
+    const times = [];
+    let summary = "";
+    for (let i = 0; i < rounds; i++) {
+      const typed = await keystroke(value);
+      times.push(typed.elapsed);
+      summary = typed.summary;
+      await keystroke(""); // back to the full list, so the next round changes the result again
+    }
+    times.sort((a, b) => a - b);
+    results.push({ label, p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: times.at(-1), summary });
+  }
+  const clearing = [];
+  for (let i = 0; i < rounds; i++) {
+    await keystroke("web-1");
+    clearing.push((await keystroke("")).elapsed);
+  }
+  clearing.sort((a, b) => a - b);
+  results.push({ label: "clear the search (back to 10,000)", p50: percentile(clearing, 0.5), p99: percentile(clearing, 0.99), max: clearing.at(-1), summary: "" });
+  const version = browser.version();
+  await browser.close();
+  if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+
+  const lines = [
+    `## Guests view in the browser at ${apiGuests} guests`,
+    "",
+    `Measured by \`node end2end/bench/guest-filter.mjs\` on ${new Date().toISOString().slice(0, 10)}: the release server in demo mode with the large scenario (\`PROXLB_DEMO_SCENARIO=large\`), headless Chromium ${version}, 1280×800, no CPU throttling. A keystroke is timed in the page from the \`input\` event to the updated result count (WASM filter, URL update, table re-render), ${rounds} rounds per query.`,
+    "",
+    "| query | p50 ms | p99 ms | max ms | result |",
+    "| --- | ---: | ---: | ---: | --- |",
+    ...results.map((r) => `| ${r.label} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.summary} |`),
+    "",
+    "| page load | value |",
+    "| --- | ---: |",
+    `| \`/guests\` HTML, bytes on the wire, uncompressed | ${plain.bytes} |`,
+    `| \`/guests\` HTML, bytes on the wire, browser's \`Accept-Encoding\` (${compressed.encoding}) | ${compressed.bytes} |`,
+    `| navigation to hydrated, p50 of 5 loads, ms | ${ms(percentile(hydration, 0.5))} |`,
+    "",
+  ];
+  const markdown = lines.join("\n");
+  mkdirSync(path.dirname(output), { recursive: true });
+  writeFileSync(output, markdown);
+  console.log(markdown);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error) => {
+    console.error(`bench: ${error.message}`);
+    process.exit(1);
+  });
