@@ -168,7 +168,7 @@ async fn main() {
     let view = cluster.current();
     let guests = &view.guests;
     writeln!(out, "\n## Guest filtering at {} guests\n", guests.len()).unwrap();
-    writeln!(out, "`query_guests` (the function the browser runs on every keystroke), native build; the WASM build in the browser is typically 1.5–3× slower.\n").unwrap();
+    writeln!(out, "`query_guests` (the function the browser runs on every keystroke), native build; the browser section below times the whole keystroke in Chromium.\n").unwrap();
     writeln!(
         out,
         "| query | p50 ms | p99 ms | matching |\n| --- | ---: | ---: | ---: |"

@@ -5,7 +5,8 @@
 #
 # Measures the shipped artifact sizes and, with `cargo bench --bench api`, the REST API's latency
 # at 1, 50 and 200 concurrent loopback clients, server rendering of the dashboard, and one
-# guest-filter keystroke at 10,000 guests. Targets (API p99 <= 10 ms at 200 clients on the
+# guest-filter keystroke at 10,000 guests, and (end2end/bench/guest-filter.mjs) the same keystroke
+# in headless Chromium against the release server. Targets (API p99 <= 10 ms at 200 clients on the
 # 3-node demo; one keystroke < 16 ms at 10,000 guests) are checked here, never as timing asserts
 # in tests.
 set -euo pipefail
@@ -41,6 +42,9 @@ row() { printf '| %s | %s | %s | %s |\n' "$1" "$(size "$2")" "$(size "$2.gz")" "
 # Latency: REST API at 1/50/200 clients, dashboard SSR, guest filtering at 10,000 guests.
 cargo bench --locked --features ssr --bench api
 
+# The Guests view at 10,000 guests in a real browser: page size, hydration, one keystroke.
+node end2end/bench/guest-filter.mjs target/bench-browser.md
+
 # splice NAME FILE: replace the <!-- NAME:begin --> … <!-- NAME:end --> section of
 # docs/benchmarks.md with FILE, keep the rest.
 splice() {
@@ -58,4 +62,5 @@ PY
 }
 splice sizes target/bench-sizes.md
 splice api target/bench-api.md
+splice browser target/bench-browser.md
 cat target/bench-sizes.md

@@ -99,6 +99,9 @@ async fn rest_api_serves_the_scenario_without_secrets() {
     assert!(pve1_mem > 0.7, "pve1 memory {pve1_mem}");
 
     let (_, guests, _) = get_json(&app, "/api/guests").await;
+    // The REST body has exactly the shape of the typed guest list the UI gets.
+    let typed: plb_domain::view::GuestList = serde_json::from_value(guests.clone()).unwrap();
+    assert_eq!(typed.nodes, ["pve1", "pve2", "pve3"]);
     let guests = guests["guests"].as_array().unwrap();
     // 13 guests in the scenario, one of them a template, which is not a guest to balance.
     assert_eq!(guests.len(), 12);
@@ -112,6 +115,8 @@ async fn rest_api_serves_the_scenario_without_secrets() {
 
     let (status, on_pve3, _) = get_json(&app, "/api/guests/pve3").await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(on_pve3["nodes"], serde_json::json!(["pve3"]));
+    assert!(!on_pve3["guests"].as_array().unwrap().is_empty());
     assert!(on_pve3["guests"]
         .as_array()
         .unwrap()
