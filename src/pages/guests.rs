@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use plb_domain::guest_query::{query_guests, GuestQuery, PAGE_SIZE};
+use plb_domain::guest_query::{query_indexed, GuestIndex, GuestQuery, PAGE_SIZE};
 use plb_domain::proxlb::GuestKind;
 use plb_domain::view::{GuestRow, TagKind};
 
@@ -209,11 +209,12 @@ where
 #[component]
 fn GuestResults(guests: Vec<GuestRow>, query: Memo<GuestQuery>) -> impl IntoView {
     let total = guests.len();
-    let guests = StoredValue::new(guests);
+    // Indexed once per list, so a keystroke only scans precomputed lowercase text.
+    let indexed = StoredValue::new((GuestIndex::new(&guests), guests));
     move || {
         let q = query.get();
-        guests.with_value(|all| {
-            let page = query_guests(all, &q);
+        indexed.with_value(|(index, all)| {
+            let page = query_indexed(all, index, &q);
             let first = (page.page - 1) * PAGE_SIZE + usize::from(page.matching > 0);
             let last = (page.page - 1) * PAGE_SIZE + page.rows.len();
             let summary = if page.matching == total {
