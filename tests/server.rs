@@ -68,6 +68,12 @@ async fn every_view_renders_the_shell_and_navigation() {
             "hydration script missing on {}",
             item.path
         );
+        // The file cargo-leptos writes, whoever built this binary (see .cargo/config.toml).
+        assert!(
+            html.contains("/pkg/proxlb_web.wasm") && !html.contains("_bg.wasm"),
+            "wrong WASM file name on {}",
+            item.path
+        );
         // The sidebar's server function resolved during server rendering (async SSR).
         assert!(
             html.contains(&format!("ProxLB Web <!>{}", env!("CARGO_PKG_VERSION"))),
