@@ -70,7 +70,7 @@ pub fn DemoBanner() -> impl IntoView {
                         view! {
                             <p class="plb-banner plb-banner--info plb-demo-banner" data-testid="demo-banner">
                                 <strong>"Demo mode. "</strong>
-                                "This is a simulated 3-node Proxmox VE cluster embedded in ProxLB Web; nothing here touches a real cluster."
+                                "This is a simulated Proxmox VE cluster embedded in ProxLB Web; nothing here touches a real cluster."
                             </p>
                         }
                     })

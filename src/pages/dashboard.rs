@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use plb_domain::explain::{describe_note, describe_reason, mode_name};
-use plb_domain::proxlb::decision::ReasonEffect;
+use plb_domain::proxlb::decision::{MoveDecision, ReasonEffect};
 use plb_domain::units::format_clock_utc;
 use plb_domain::view::{ClusterOverview, NodeRow};
 
@@ -35,6 +35,11 @@ fn Dashboard(overview: ClusterOverview) -> impl IntoView {
         .fetched_at_unix
         .map(format_clock_utc)
         .unwrap_or_else(|| "never".to_owned());
+    let nodes_class = if overview.nodes.len() > NODES_IN_HALF_WIDTH {
+        "plb-card plb-dashboard__nodes plb-dashboard__nodes--wide"
+    } else {
+        "plb-card plb-dashboard__nodes"
+    };
     view! {
         <WarningList warnings=overview.warnings.clone() />
         <section class="plb-stats" aria-label="Cluster health">
@@ -55,7 +60,7 @@ fn Dashboard(overview: ClusterOverview) -> impl IntoView {
         </section>
         <div class="plb-dashboard">
             <Verdict overview=overview.clone() />
-            <section class="plb-card plb-dashboard__nodes" aria-labelledby="node-load">
+            <section class=nodes_class aria-labelledby="node-load">
                 <h2 class="plb-card__title" id="node-load">"Node load"</h2>
                 <div class="plb-node-grid">
                     {overview.nodes.into_iter().map(|node| view! { <NodeGauge node /> }).collect_view()}
@@ -155,17 +160,7 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            {(!decision.moves.is_empty()).then(|| view! {
-                <h3 class="plb-subtitle">"Planned moves"</h3>
-                <ul class="plb-moves">
-                    {decision.moves.iter().map(|m| view! {
-                        <li>
-                            {format!("{}: {} → {}", m.planned.guest, m.planned.from, m.planned.to)}
-                            {(!m.issued).then(|| view! { <span class="plb-badge plb-badge--other">"not sent"</span> })}
-                        </li>
-                    }).collect_view()}
-                </ul>
-            })}
+            {(!decision.moves.is_empty()).then(|| view! { <PlannedMoves moves=decision.moves.clone() /> })}
             {(!decision.notes.is_empty()).then(|| view! {
                 <details class="plb-notes">
                     <summary>{format!("ProxLB quirks that shape this answer ({})", decision.notes.len())}</summary>
@@ -173,6 +168,48 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
                 </details>
             })}
         </section>
+    }
+}
+
+/// Planned moves shown before the rest folds away.
+const MOVES_SHOWN: usize = 10;
+
+/// Above this many nodes the gauges take the dashboard's full width.
+const NODES_IN_HALF_WIDTH: usize = 6;
+
+/// The planned moves: the first [`MOVES_SHOWN`], the rest folded away. A large cluster can plan
+/// hundreds; they stay one click away in a native `<details>`, which opens without JavaScript.
+#[component]
+fn PlannedMoves(moves: Vec<MoveDecision>) -> impl IntoView {
+    let total = moves.len();
+    let rest = moves
+        .get(MOVES_SHOWN..)
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
+    let shown: Vec<_> = moves.into_iter().take(MOVES_SHOWN).collect();
+    view! {
+        <h3 class="plb-subtitle">{format!("Planned moves ({total})")}</h3>
+        <MoveList moves=shown />
+        {(!rest.is_empty()).then(|| view! {
+            <details class="plb-more">
+                <summary>{format!("Show {} more", rest.len())}</summary>
+                <MoveList moves=rest />
+            </details>
+        })}
+    }
+}
+
+#[component]
+fn MoveList(moves: Vec<MoveDecision>) -> impl IntoView {
+    view! {
+        <ul class="plb-moves">
+            {moves.into_iter().map(|m| view! {
+                <li>
+                    {format!("{}: {} → {}", m.planned.guest, m.planned.from, m.planned.to)}
+                    {(!m.issued).then(|| view! { <span class="plb-badge plb-badge--other">"not sent"</span> })}
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }
 
@@ -188,5 +225,48 @@ fn NodeGauge(node: NodeRow) -> impl IntoView {
             </header>
             <NodeMeters node=node.clone() />
         </article>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use plb_domain::proxlb::plan::PlannedMove;
+    use plb_domain::proxlb::GuestKind;
+
+    use super::*;
+
+    fn moves(count: usize) -> Vec<MoveDecision> {
+        (0..count)
+            .map(|i| MoveDecision {
+                planned: PlannedMove {
+                    guest: format!("vm{i}"),
+                    vmid: 100 + i as u32,
+                    kind: GuestKind::Vm,
+                    from: "pve1".into(),
+                    to: "pve2".into(),
+                },
+                issued: true,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn many_planned_moves_fold_after_the_first_ten() {
+        let owner = Owner::new();
+        owner.set();
+        let html = view! { <PlannedMoves moves=moves(25) /> }.to_html();
+        assert!(html.contains("Planned moves (25)"), "{html}");
+        assert_eq!(
+            html.matches("<li>").count(),
+            25,
+            "every move is in the page"
+        );
+        let (before, after) = html.split_once("<details").expect("the rest is folded");
+        assert_eq!(before.matches("<li>").count(), MOVES_SHOWN);
+        assert!(after.contains("Show 15 more"), "{after}");
+
+        let html = view! { <PlannedMoves moves=moves(3) /> }.to_html();
+        assert!(!html.contains("<details"), "nothing to fold: {html}");
+        assert_eq!(html.matches("<li>").count(), 3);
     }
 }
