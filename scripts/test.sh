@@ -5,8 +5,9 @@
 #
 # Runs scripts/setup.sh first (idempotent), then: rustfmt, clippy for the server (ssr) and for
 # the browser (hydrate, wasm32) separately, a wasm32 build of crates/domain, the whole workspace's
-# cargo tests, the release build, and Playwright end-to-end tests with JavaScript on and off
-# against the release server. Prints each step's wall time and ends with one line
+# cargo tests, the release build, Playwright end-to-end tests with JavaScript on and off against
+# the release server, and the container image (scripts/docker-test.sh: build, run in demo mode,
+# check, stop). Prints each step's wall time and ends with one line
 # `N passed, N failed` counting every step's tests (a check such as clippy counts as one).
 # Exits non-zero on any failure.
 set -uo pipefail
@@ -59,6 +60,10 @@ step() {
     cargo-test)
       read -r p f < <(awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$log")
       if ((rc != 0 && f == 0)); then f=1; fi ;;
+    tap)
+      # `ok - …` / `not ok - …` lines, one per check.
+      p=$(grep -c '^ok - ' "$log"); f=$(grep -c '^not ok - ' "$log")
+      if ((rc != 0 && f == 0)); then f=1; fi ;;
     playwright)
       local json="$E2E_JSON"
       if [ -f "$json" ]; then
@@ -90,7 +95,8 @@ step cargo-test cargo-test cargo test --locked --workspace --features proxlb-web
 if step release-build check cargo leptos build --release --precompress --cargo-locked; then
   rm -f "$E2E_JSON"
   step e2e playwright npx playwright test -c end2end/playwright.config.ts
+  step docker tap bash scripts/docker-test.sh
 else
-  failed=$((failed + 1))
-  failures+=("e2e (skipped: no release build)")
+  failed=$((failed + 2))
+  failures+=("e2e (skipped: no release build)" "docker (skipped: no release build)")
 fi
