@@ -31,6 +31,9 @@ ENV HOST=0.0.0.0 \
     RUST_LOG=info
 VOLUME ["/var/lib/proxlb-web"]
 EXPOSE 8080
+# The binary probes its own /healthz on HOST/PORT (no curl in the image).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["/app/proxlb-web", "--healthcheck"]
 # SIGTERM ends open live channels and stops the server (graceful shutdown).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/app/proxlb-web"]

@@ -6,9 +6,9 @@
 # Starts a private dockerd (no bridge, no iptables changes: containers use the host network on
 # loopback only), makes a Debian 12 base image with debootstrap when it has none (no registry is
 # reachable here), builds ./Dockerfile on it, runs the image in demo mode and checks health, API,
-# a page, the WASM bundle and a graceful stop; validates docker-compose.yml. Prints one
-# `ok - …` / `not ok - …` line per check and a final `N passed, N failed`; exits non-zero on any
-# failure. Everything it started is stopped on exit.
+# a page, the WASM bundle, the image's health check and a graceful stop; validates
+# docker-compose.yml. Prints one `ok - …` / `not ok - …` line per check and a final
+# `N passed, N failed`; exits non-zero on any failure. Everything it started is stopped on exit.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,7 +72,7 @@ fi
 check "docker build succeeds" \
   docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" .
 check "the image runs in demo mode" \
-  docker run -d --name "$CONTAINER" --network host \
+  docker run -d --name "$CONTAINER" --network host --health-interval 1s --health-start-period 0s \
   -e HOST=127.0.0.1 -e PORT="$PORT" -e PROXLB_WEB_POLL_SECONDS=1 "$IMAGE" --demo
 
 base="http://127.0.0.1:$PORT"
@@ -90,6 +90,15 @@ check "/api/nodes lists the demo's three nodes" \
 check "the dashboard renders cluster data" wait_for "$base/" 'Nodes online'
 check "the WASM bundle is served precompressed" \
   bash -c "curl -fsS -o /dev/null -D - -H 'Accept-Encoding: br' '$base/pkg/proxlb_web.wasm' | grep -qi '^content-encoding: br'"
+healthy() { # the image's HEALTHCHECK (proxlb-web --healthcheck) reports healthy
+  for _ in $(seq 1 60); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$CONTAINER")" = healthy ] && return 0
+    sleep 0.5
+  done
+  docker inspect -f '{{json .State.Health}}' "$CONTAINER"
+  return 1
+}
+check "the image's health check reports healthy" healthy
 no_secret() { # the demo's API token secret, read inside the container, appears in no answer
   local secret
   secret=$(docker exec "$CONTAINER" awk '/token_secret:/ {print $2}' /var/lib/proxlb-web/demo/proxlb.yaml)

@@ -318,3 +318,29 @@ async fn pages_are_compressed_for_browsers_that_accept_it() {
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
 }
+
+#[tokio::test]
+async fn the_healthcheck_probe_tells_a_serving_server_from_a_stopped_one() {
+    plb_backend::tls::install_crypto_provider();
+    let (address, state) = serve(Duration::from_secs(3600)).await;
+    let healthy = proxlb_web::server::health::probe(address).await.unwrap();
+    assert!(
+        healthy.starts_with("healthy: http://127.0.0.1:"),
+        "{healthy}"
+    );
+    // HOST=0.0.0.0 (the image's default) is probed on loopback.
+    let wildcard = std::net::SocketAddr::from(([0, 0, 0, 0], address.port()));
+    assert!(proxlb_web::server::health::probe(wildcard).await.is_ok());
+
+    state.shutdown.cancel();
+    let mut answer = Ok(String::new());
+    for _ in 0..50 {
+        answer = proxlb_web::server::health::probe(address).await;
+        if answer.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let error = answer.unwrap_err();
+    assert!(error.starts_with("unhealthy: http://127.0.0.1:"), "{error}");
+}

@@ -27,10 +27,14 @@ const EXIT_BAD_SETTINGS: u8 = 2;
     about = "Web control plane for ProxLB, the load balancer for Proxmox VE clusters"
 )]
 struct Cli {
-    /// Serve an embedded simulated 3-node cluster instead of the one in PROXLB_CONFIG
-    /// (same as PROXLB_DEMO=1).
+    /// Serve an embedded simulated cluster instead of the one in PROXLB_CONFIG
+    /// (same as PROXLB_DEMO=1; PROXLB_DEMO_SCENARIO picks which cluster).
     #[arg(long)]
     demo: bool,
+    /// Ask the server at HOST/PORT for /healthz and exit: 0 when it answers, 1 when it does not
+    /// (the container image's health check).
+    #[arg(long)]
+    healthcheck: bool,
 }
 
 /// Runs the server until SIGTERM or SIGINT. Bad settings print one line and exit with code 2.
@@ -44,8 +48,20 @@ pub async fn run() -> ExitCode {
         }
     };
     settings.demo |= cli.demo;
-    telemetry::init();
     plb_backend::tls::install_crypto_provider();
+    if cli.healthcheck {
+        return match health::probe(settings.listen).await {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(line) => {
+                eprintln!("{line}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    telemetry::init();
 
     // Demo mode: the simulator lives as long as this function, i.e. the server.
     let mut demo = None;
