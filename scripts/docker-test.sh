@@ -38,7 +38,14 @@ cleanup() {
     kill "$(cat "$WORK/dockerd.pid")" 2>/dev/null || true
     for _ in $(seq 1 50); do [ -f "$WORK/dockerd.pid" ] || break; sleep 0.2; done
   fi
+  # dockerd leaves its network namespace mount behind; without this, target/ cannot be removed.
+  findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | xargs -r umount 2>/dev/null || true
+  check "dockerd stopped and left nothing mounted" no_mounts_left
   echo "$passed passed, $failed failed"
+  ((failed == 0)) || exit 1
+}
+no_mounts_left() {
+  [ ! -f "$WORK/dockerd.pid" ] && ! findmnt -rn -o TARGET | grep "^$WORK/"
 }
 
 for tool in dockerd docker debootstrap docker-compose curl; do
