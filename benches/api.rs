@@ -31,15 +31,14 @@ async fn app_with(
     config: std::path::PathBuf,
     ca: Option<std::path::PathBuf>,
 ) -> (axum::Router, AppState) {
-    let state = AppState::production(Settings::default());
+    let settings = Settings {
+        proxlb_config: config,
+        ca_file: ca,
+        ..Settings::default()
+    };
+    let state = AppState::production(settings.clone());
     let source = connect(
-        ConnectOptions {
-            config_path: config,
-            ca_file: ca,
-            fingerprints: Vec::new(),
-            interval: Duration::from_secs(10),
-            utc_offset_seconds: 0,
-        },
+        ConnectOptions::from_settings(&settings),
         Arc::clone(&state.clock),
         state.shutdown.clone(),
     );

@@ -32,15 +32,15 @@ async fn app(name: &str, interval: Duration) -> (Router, demo::Demo, AppState) {
     let demo = demo::start(&scratch_dir(name), &DemoScenario::ThreeNode)
         .await
         .unwrap();
-    let state = AppState::production(Settings::default());
+    let settings = Settings {
+        proxlb_config: demo.config_path.clone(),
+        ca_file: demo.ca_file.clone(),
+        poll_interval: interval,
+        ..Settings::default()
+    };
+    let state = AppState::production(settings.clone());
     let source = connect(
-        ConnectOptions {
-            config_path: demo.config_path.clone(),
-            ca_file: demo.ca_file.clone(),
-            fingerprints: Vec::new(),
-            interval,
-            utc_offset_seconds: 0,
-        },
+        ConnectOptions::from_settings(&settings),
         Arc::clone(&state.clock),
         state.shutdown.clone(),
     );
@@ -242,13 +242,7 @@ async fn without_a_config_the_api_says_what_to_set() {
     };
     let state = AppState::production(settings.clone());
     let source = connect(
-        ConnectOptions {
-            config_path: settings.proxlb_config.clone(),
-            ca_file: None,
-            fingerprints: Vec::new(),
-            interval: Duration::from_secs(10),
-            utc_offset_seconds: 0,
-        },
+        ConnectOptions::from_settings(&settings),
         Arc::clone(&state.clock),
         state.shutdown.clone(),
     );
@@ -328,16 +322,15 @@ async fn a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not() {
         demo.simulator.fingerprint().unwrap().parse().unwrap();
     let wrong: plb_backend::adapters::pve::Fingerprint = "AB".repeat(32).parse().unwrap();
     for (pin, trusted) in [(pinned, true), (wrong, false)] {
-        let state = AppState::production(Settings::default());
         // No CA file: only the pin can make the self-signed certificate acceptable.
+        let settings = Settings {
+            proxlb_config: demo.config_path.clone(),
+            pve_fingerprints: vec![pin],
+            ..Settings::default()
+        };
+        let state = AppState::production(settings.clone());
         let source = connect(
-            ConnectOptions {
-                config_path: demo.config_path.clone(),
-                ca_file: None,
-                fingerprints: vec![pin],
-                interval: Duration::from_secs(10),
-                utc_offset_seconds: 0,
-            },
+            ConnectOptions::from_settings(&settings),
             Arc::clone(&state.clock),
             state.shutdown.clone(),
         );

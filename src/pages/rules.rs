@@ -88,7 +88,7 @@ fn Rules(rules: RulesView) -> impl IntoView {
                         {rules.pool_rules.iter().map(|pool| view! {
                             <tr>
                                 <th scope="row">{pool.pool.clone()} {(!pool.exists).then(|| view! { <span class="plb-badge plb-badge--warn">"not in Proxmox"</span> })}</th>
-                                <td>{match pool.kind { Some(AffinityType::Affinity) => "affinity", Some(AffinityType::AntiAffinity) => "anti-affinity", None => "—" }}</td>
+                                <td>{pool.kind.map_or("—", AffinityType::as_str)}</td>
                                 <td>{join(&pool.pin)}</td>
                                 <td>{if pool.strict { "yes" } else { "no" }}</td>
                                 <td>{join(&pool.members)}</td>
@@ -107,7 +107,7 @@ fn Rules(rules: RulesView) -> impl IntoView {
                             <tr>
                                 <th scope="row">{rule.id.clone()}</th>
                                 <td>{match rule.kind { HaRuleKind::NodeAffinity => "node affinity", HaRuleKind::ResourceAffinity => "resource affinity", HaRuleKind::ResourceAntiAffinity => "resource anti-affinity" }}</td>
-                                <td>{match rule.proxlb_type { AffinityType::Affinity => "affinity", AffinityType::AntiAffinity => "anti-affinity" }}</td>
+                                <td>{rule.proxlb_type.as_str()}</td>
                                 <td>{join(&rule.member_guests)}</td>
                                 <td>{join(&rule.nodes)}</td>
                                 <td>{match rule.skipped { None => "applied", Some(HaRuleSkip::Disabled) => "disabled", Some(HaRuleSkip::PrePve9) => "skipped (PVE < 9)" }}</td>

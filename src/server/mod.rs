@@ -86,13 +86,7 @@ pub async fn run() -> ExitCode {
 
     let state = AppState::production(settings);
     let source = cluster::connect(
-        ConnectOptions {
-            config_path: state.settings.proxlb_config.clone(),
-            ca_file: state.settings.ca_file.clone(),
-            fingerprints: state.settings.pve_fingerprints.clone(),
-            interval: state.settings.poll_interval,
-            utc_offset_seconds: state.settings.utc_offset_minutes * 60,
-        },
+        ConnectOptions::from_settings(&state.settings),
         Arc::clone(&state.clock),
         state.shutdown.clone(),
     );

@@ -139,8 +139,7 @@ async fn proxlb_plans_and_migrates_against_the_simulator() {
         ..SimConfig::default()
     };
     let sim = Simulator::start(demo(), config).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("pve-sim-proxlb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("plan");
 
     // --- dry run with an API token ---
     let cfg = write_config(&dir, &sim, Auth::Token);
@@ -330,18 +329,19 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The demo scenario without noise: usage stays at the scenario's values.
+async fn start_quiet_demo() -> Simulator {
+    let config = SimConfig {
+        noise: 0.0,
+        ..SimConfig::default()
+    };
+    Simulator::start(demo(), config).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn best_node_prints_the_least_loaded_node() {
     let python = proxlb_python();
-    let sim = Simulator::start(
-        demo(),
-        SimConfig {
-            noise: 0.0,
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = start_quiet_demo().await;
     let dir = scratch("best");
     let cfg = write_config(&dir, &sim, Auth::Token);
     // `-b` prints one node name after data collection; `-d` keeps ProxLB from migrating if none
@@ -365,15 +365,7 @@ async fn best_node_prints_the_least_loaded_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulted_simulator_makes_proxlb_fail_as_upstream_documents() {
     let python = proxlb_python();
-    let sim = Simulator::start(
-        demo(),
-        SimConfig {
-            noise: 0.0,
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = start_quiet_demo().await;
     let dir = scratch("fault");
 
     // A 5xx after login crashes ProxLB with proxmoxer's ResourceException and exit code 1.

@@ -458,3 +458,16 @@ pub struct ConnectOptions {
     /// Offset of ProxLB's local time from UTC, for maintenance schedules.
     pub utc_offset_seconds: i64,
 }
+
+impl ConnectOptions {
+    /// The options the server's settings ask for.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            config_path: settings.proxlb_config.clone(),
+            ca_file: settings.ca_file.clone(),
+            fingerprints: settings.pve_fingerprints.clone(),
+            interval: settings.poll_interval,
+            utc_offset_seconds: settings.utc_offset_minutes * 60,
+        }
+    }
+}

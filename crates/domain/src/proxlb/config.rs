@@ -213,6 +213,16 @@ pub enum AffinityType {
     AntiAffinity,
 }
 
+impl AffinityType {
+    /// The word ProxLB's config uses for it, as shown in the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AffinityType::Affinity => "affinity",
+            AffinityType::AntiAffinity => "anti-affinity",
+        }
+    }
+}
+
 /// One pool rule (`balancing.pools.<pool>`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolRuleConfig {
@@ -727,6 +737,9 @@ mod tests {
         assert!(out.contains(r#""pass":"crazyPassw0rd!""#));
         assert!(out.contains(r#""pre-migration":10"#));
         assert!(out.contains(r#""type":"anti-affinity""#));
+        for kind in [AffinityType::Affinity, AffinityType::AntiAffinity] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 
     #[test]
