@@ -1,5 +1,6 @@
 //! Use cases, one module per view or resource. The web layer calls these and nothing deeper.
 
 pub mod cluster;
+pub mod cluster_view;
 pub mod server_info;
 pub mod snapshot;

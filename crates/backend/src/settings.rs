@@ -9,10 +9,17 @@ use std::time::Duration;
 
 use crate::adapters::pve::Fingerprint;
 
+pub mod access;
+pub mod data_dir;
+
+pub use access::AccessSettings;
+
 /// Default path of ProxLB's configuration file (the same default ProxLB uses).
 pub const DEFAULT_PROXLB_CONFIG: &str = "/etc/proxlb/proxlb.yaml";
 /// Default name of the Docker container running ProxLB.
 pub const DEFAULT_PROXLB_CONTAINER: &str = "proxlb";
+/// The data folder of a server running as root (the container image, the systemd unit).
+pub const SYSTEM_DATA_DIR: &str = "/var/lib/proxlb-web";
 /// Default listen address when neither HOST/PORT nor LEPTOS_SITE_ADDR is set.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
 
@@ -35,7 +42,8 @@ pub struct Settings {
     pub demo: bool,
     /// Which simulated cluster demo mode serves (`PROXLB_DEMO_SCENARIO`, default the 3-node demo).
     pub demo_scenario: DemoScenario,
-    /// Folder for ProxLB Web's own files (`PROXLB_WEB_DATA`); demo mode writes its config there.
+    /// Folder for ProxLB Web's own files (`PROXLB_WEB_DATA`; default [`default_data_dir`]):
+    /// private (0700), persistent. Demo mode writes its config there.
     pub data_dir: PathBuf,
     /// Extra CA bundle to trust for Proxmox (`REQUESTS_CA_BUNDLE`, as ProxLB's units set it).
     pub ca_file: Option<PathBuf>,
@@ -44,9 +52,16 @@ pub struct Settings {
     pub pve_fingerprints: Vec<Fingerprint>,
     /// How often the cluster is polled (`PROXLB_WEB_POLL_SECONDS`, default 10).
     pub poll_interval: Duration,
+    /// Per-request timeout of ProxLB Web's own Proxmox calls (`PROXLB_WEB_PVE_TIMEOUT_SECONDS`).
+    /// Unset: the larger of `proxmox_api.timeout` and 10 s
+    /// ([`DEFAULT_UI_TIMEOUT`](crate::adapters::config_file::DEFAULT_UI_TIMEOUT)).
+    pub pve_timeout: Option<Duration>,
     /// Offset of ProxLB's local time from UTC in minutes (`PROXLB_UTC_OFFSET_MINUTES`, default 0),
     /// for `maintenance_nodes_schedule`, which ProxLB evaluates in its host's local time.
     pub utc_offset_minutes: i64,
+    /// Who may reach the server and how: allowed hosts, trusted proxies, admin groups, direct
+    /// TLS, session timeouts (see [`access`]).
+    pub access: AccessSettings,
 }
 
 impl Default for Settings {
@@ -60,11 +75,13 @@ impl Default for Settings {
             dev_mode: false,
             demo: false,
             demo_scenario: DemoScenario::ThreeNode,
-            data_dir: std::env::temp_dir().join("proxlb-web"),
+            data_dir: PathBuf::from(SYSTEM_DATA_DIR),
             ca_file: None,
             pve_fingerprints: Vec::new(),
             poll_interval: Duration::from_secs(10),
+            pve_timeout: None,
             utc_offset_minutes: 0,
+            access: AccessSettings::default(),
         }
     }
 }
@@ -206,6 +223,16 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or(10);
+        let pve_timeout = get("PROXLB_WEB_PVE_TIMEOUT_SECONDS")
+            .map(|value| match value.trim().parse::<u64>() {
+                Ok(seconds) if (1..=600).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+                _ => Err(SettingsError {
+                    variable: "PROXLB_WEB_PVE_TIMEOUT_SECONDS",
+                    value,
+                    expected: "a whole number of seconds from 1 to 600",
+                }),
+            })
+            .transpose()?;
         let utc_offset_minutes = get("PROXLB_UTC_OFFSET_MINUTES")
             .map(|value| match value.trim().parse::<i64>() {
                 Ok(minutes) if (-14 * 60..=14 * 60).contains(&minutes) => Ok(minutes),
@@ -234,13 +261,17 @@ impl Settings {
                 })?,
         };
 
+        let access = AccessSettings::from_lookup(get)?;
+
         Ok(Self {
+            access,
             demo,
             demo_scenario,
             pve_fingerprints,
             data_dir: get("PROXLB_WEB_DATA")
                 .map(PathBuf::from)
-                .unwrap_or(defaults.data_dir),
+                .unwrap_or_else(|| default_data_dir(get, data_dir::running_as_root())),
+            pve_timeout,
             ca_file: get("REQUESTS_CA_BUNDLE").map(PathBuf::from),
             poll_interval: Duration::from_secs(poll_seconds),
             utc_offset_minutes,
@@ -258,6 +289,33 @@ impl Settings {
             dev_mode,
         })
     }
+}
+
+/// Where ProxLB Web keeps its files when `PROXLB_WEB_DATA` is unset: persistent and private, never
+/// a predictable path under a shared `/tmp` that another local user could create first.
+///
+/// 1. `$STATE_DIRECTORY` (systemd's `StateDirectory=`; the first entry if several),
+/// 2. [`SYSTEM_DATA_DIR`] (`/var/lib/proxlb-web`) when running as root,
+/// 3. `$XDG_STATE_HOME/proxlb-web` (an absolute `XDG_STATE_HOME` only),
+/// 4. `$HOME/.local/state/proxlb-web`,
+/// 5. else [`SYSTEM_DATA_DIR`] (creating it then fails with a message naming `PROXLB_WEB_DATA`).
+pub fn default_data_dir(lookup: impl Fn(&str) -> Option<String>, root: bool) -> PathBuf {
+    const NAME: &str = "proxlb-web";
+    if let Some(dirs) = lookup("STATE_DIRECTORY") {
+        if let Some(first) = dirs.split(':').map(str::trim).find(|d| d.starts_with('/')) {
+            return PathBuf::from(first);
+        }
+    }
+    if root {
+        return PathBuf::from(SYSTEM_DATA_DIR);
+    }
+    if let Some(state) = lookup("XDG_STATE_HOME").filter(|d| d.trim().starts_with('/')) {
+        return PathBuf::from(state.trim()).join(NAME);
+    }
+    if let Some(home) = lookup("HOME").filter(|d| d.trim().starts_with('/')) {
+        return PathBuf::from(home.trim()).join(".local/state").join(NAME);
+    }
+    PathBuf::from(SYSTEM_DATA_DIR)
 }
 
 /// Reads the usual spellings of a yes/no environment value.
@@ -413,6 +471,71 @@ mod tests {
             s.ca_file,
             Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt"))
         );
+    }
+
+    #[test]
+    fn the_data_folder_defaults_to_a_persistent_private_place() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let home = &[("HOME", "/home/ann")];
+        let xdg = &[("HOME", "/home/ann"), ("XDG_STATE_HOME", "/srv/state")];
+        let systemd = &[
+            ("HOME", "/home/ann"),
+            ("STATE_DIRECTORY", "/var/lib/plb:/x"),
+        ];
+        // Root: the system folder, whatever HOME says.
+        assert_eq!(
+            default_data_dir(env(home), true),
+            PathBuf::from("/var/lib/proxlb-web")
+        );
+        // Another user: the XDG state folder, else ~/.local/state.
+        assert_eq!(
+            default_data_dir(env(home), false),
+            PathBuf::from("/home/ann/.local/state/proxlb-web")
+        );
+        assert_eq!(
+            default_data_dir(env(xdg), false),
+            PathBuf::from("/srv/state/proxlb-web")
+        );
+        assert_eq!(
+            default_data_dir(env(&[("XDG_STATE_HOME", "relative")]), false),
+            PathBuf::from(SYSTEM_DATA_DIR)
+        );
+        // systemd's StateDirectory= wins.
+        assert_eq!(
+            default_data_dir(env(systemd), true),
+            PathBuf::from("/var/lib/plb")
+        );
+        // Never under the shared temporary folder.
+        for vars in [&home[..], &xdg[..], &systemd[..], &[]] {
+            for root in [true, false] {
+                let dir = default_data_dir(env(vars), root);
+                assert!(!dir.starts_with(std::env::temp_dir()), "{dir:?}");
+            }
+        }
+        // PROXLB_WEB_DATA wins over everything.
+        let s = settings(&[("PROXLB_WEB_DATA", "/data"), ("HOME", "/home/ann")]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/data"));
+    }
+
+    #[test]
+    fn the_pve_timeout_is_optional_and_bounded() {
+        assert_eq!(settings(&[]).unwrap().pve_timeout, None);
+        assert_eq!(
+            settings(&[("PROXLB_WEB_PVE_TIMEOUT_SECONDS", "30")])
+                .unwrap()
+                .pve_timeout,
+            Some(Duration::from_secs(30))
+        );
+        for bad in ["0", "601", "1.5", "ten"] {
+            let err = settings(&[("PROXLB_WEB_PVE_TIMEOUT_SECONDS", bad)]).unwrap_err();
+            assert_eq!(err.variable, "PROXLB_WEB_PVE_TIMEOUT_SECONDS");
+        }
     }
 
     #[test]

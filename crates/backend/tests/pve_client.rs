@@ -1,17 +1,19 @@
 //! The Proxmox VE client against the in-process simulator over HTTPS: auth modes, TLS trust
-//! modes, failover, typed errors, ticket expiry and renewal.
+//! modes (pins also with verification off), failover, typed errors, ticket expiry and renewal,
+//! the back-off after refused credentials, and the body size limit.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use plb_backend::adapters::pve::dto::{GuestKind, ResourceFilter, RrdCf, RrdTimeframe};
-use plb_backend::adapters::pve::{
-    FailureKind, PveClient, PveConnectionConfig, PveError, PveHost, Secret, TlsTrust,
-};
-use plb_backend::ports::PveApi;
+use plb_backend::adapters::pve::{PveClient, PveConnectionConfig, PveHost, Secret, TlsTrust};
+use plb_backend::ports::{Clock, PveApi};
+use plb_backend::pve_wire::dto::{GuestKind, ResourceFilter, RrdCf, RrdTimeframe};
+use plb_backend::pve_wire::{FailureKind, PveError};
+use plb_backend::testing::ManualClock;
 use plb_pve_sim::{Fault, FaultRule};
 
 #[tokio::test]
@@ -41,7 +43,7 @@ async fn token_auth_with_the_ca_file_reads_the_whole_cluster() {
     assert!(only_nodes.iter().all(|r| r.is_node()));
 
     let status = client.cluster_status().await.unwrap();
-    assert_eq!(plb_backend::adapters::pve::dto::quorum(&status), Some(true));
+    assert_eq!(plb_backend::pve_wire::dto::quorum(&status), Some(true));
     let nodes = client.nodes().await.unwrap();
     assert_eq!(nodes.len(), 3);
     assert_eq!(
@@ -358,4 +360,217 @@ async fn tickets_expired_by_the_cluster_are_replaced_silently() {
     sim.expire_tickets();
     assert!(token_client.cluster_status().await.is_ok());
     assert_eq!(count(&sim, "POST /access/ticket"), 2);
+}
+
+/// A client whose back-off runs on `clock`.
+fn client_with_clock(
+    sim: &plb_pve_sim::Simulator,
+    credentials: plb_backend::adapters::pve::PveCredentials,
+    clock: &Arc<ManualClock>,
+) -> PveClient {
+    client(sim, credentials, pinned(sim)).with_clock(Arc::clone(clock) as Arc<dyn Clock>)
+}
+
+/// Eight different calls at once, as one poll cycle makes them.
+async fn eight_calls(client: &PveClient) -> Vec<Result<(), PveError>> {
+    let (a, b, c, d, e, f, g, h) = tokio::join!(
+        client.cluster_resources(None),
+        client.cluster_status(),
+        client.cluster_options(),
+        client.cluster_tasks(),
+        client.ha_status_current(),
+        client.pools(),
+        client.permissions(),
+        client.nodes(),
+    );
+    vec![
+        a.map(drop),
+        b.map(drop),
+        c.map(drop),
+        d.map(drop),
+        e.map(drop),
+        f.map(drop),
+        g.map(drop),
+        h.map(drop),
+    ]
+}
+
+#[tokio::test]
+async fn a_refused_login_waits_for_its_backoff_and_a_success_resets_it() {
+    let sim = start_sim().await;
+    let clock = ManualClock::new();
+    let client = client_with_clock(&sim, password("root@pam", ROOT_PASSWORD), &clock);
+    let logins = || count(&sim, "POST /access/ticket");
+    let refuse_once = || {
+        sim.inject_fault(
+            Fault::error("POST /access/ticket", 401, "authentication failure").times(1),
+        )
+    };
+
+    refuse_once();
+    assert_eq!(client.nodes().await.unwrap_err(), PveError::Unauthorized);
+    assert_eq!(logins(), 1);
+    // Eight calls at once inside the back-off: the cached refusal, no login.
+    let results = eight_calls(&client).await;
+    assert!(
+        results.iter().all(|r| r == &Err(PveError::Unauthorized)),
+        "{results:?}"
+    );
+    clock.advance(Duration::from_secs(9));
+    assert_eq!(client.nodes().await.unwrap_err(), PveError::Unauthorized);
+    assert_eq!(logins(), 1);
+    // After 10 s one login goes out, and it succeeds this time.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(client.nodes().await.unwrap().len(), 3);
+    assert_eq!(logins(), 2);
+
+    // The success reset the back-off: the next refusal waits 10 s again, not 20 s.
+    sim.expire_tickets();
+    refuse_once();
+    assert_eq!(client.nodes().await.unwrap_err(), PveError::Unauthorized);
+    assert_eq!(logins(), 3);
+    clock.advance(Duration::from_secs(9));
+    assert!(client.nodes().await.is_err());
+    assert_eq!(logins(), 3);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(client.nodes().await.unwrap().len(), 3);
+    assert_eq!(logins(), 4);
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_tried_once_per_backoff_step() {
+    let sim = start_sim().await;
+    let clock = ManualClock::new();
+    let wrong = plb_backend::adapters::pve::PveCredentials::Token {
+        user: "root@pam".into(),
+        token_id: ROOT_TOKEN_ID.into(),
+        secret: Secret::new("wrong-secret-0000"),
+    };
+    let client = client_with_clock(&sim, wrong, &clock);
+    let requests = || sim.request_counts().values().sum::<u64>();
+
+    // Eight calls at once: one of them tries the token, the others take its answer.
+    let results = eight_calls(&client).await;
+    assert!(
+        results.iter().all(|r| r == &Err(PveError::Unauthorized)),
+        "{results:?}"
+    );
+    assert_eq!(requests(), 1, "{:?}", sim.request_counts());
+    for step in [10, 20, 40] {
+        clock.advance(Duration::from_secs(step - 1));
+        eight_calls(&client).await;
+        assert_eq!(requests(), 1 + u64::from(step > 10) + u64::from(step > 20));
+        clock.advance(Duration::from_secs(1));
+        eight_calls(&client).await;
+        eight_calls(&client).await;
+        assert_eq!(
+            requests(),
+            2 + u64::from(step > 10) + u64::from(step > 20),
+            "one try at the {step} s step"
+        );
+    }
+
+    // A working token is tried once, then used by all calls at once.
+    let good = client_with_clock(&sim, root_token(), &clock);
+    sim.reset_request_counts();
+    assert!(eight_calls(&good).await.iter().all(Result::is_ok));
+    assert!(eight_calls(&good).await.iter().all(Result::is_ok));
+    assert_eq!(requests(), 16);
+}
+
+/// A listener that takes connections into its backlog but never answers.
+fn blackhole() -> (std::net::TcpListener, PveHost) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, PveHost::new("127.0.0.1", port))
+}
+
+/// Calls that waited for a login that timed out take its timeout as their answer instead of
+/// each trying again: eight calls against a host that never answers end within one timeout.
+/// Virtual time (paused clock): the bound is logical.
+#[tokio::test(start_paused = true)]
+async fn calls_waiting_for_a_login_that_timed_out_share_its_failure() {
+    plb_backend::tls::install_crypto_provider();
+    let timeout = Duration::from_secs(5);
+    let (_listener, host) = blackhole();
+    for credentials in [password("root@pam", ROOT_PASSWORD), root_token()] {
+        let config = PveConnectionConfig::new(vec![host.clone()], credentials)
+            .with_tls(TlsTrust::Insecure)
+            .with_timeout(timeout);
+        let client = PveClient::new(&config).unwrap();
+        let started = tokio::time::Instant::now();
+        let results = eight_calls(&client).await;
+        let elapsed = started.elapsed();
+        let expected = Err(PveError::Timeout {
+            host: host.to_string(),
+        });
+        assert!(results.iter().all(|r| r == &expected), "{results:?}");
+        assert!(elapsed < 2 * timeout, "{elapsed:?} for eight calls");
+    }
+}
+
+#[tokio::test]
+async fn pins_are_enforced_even_with_verification_off() {
+    use plb_backend::adapters::config_file::{self, PveOverrides};
+
+    let sim = start_sim().await;
+    let yaml = format!(
+        "proxmox_api:\n  hosts: ['127.0.0.1:{}']\n  user: root@pam\n  token_id: {ROOT_TOKEN_ID}\n  token_secret: {ROOT_TOKEN_SECRET}\n  ssl_verification: false\n",
+        sim.addr().port()
+    );
+    let path = std::path::Path::new("/etc/proxlb/proxlb.yaml");
+    let config = config_file::parse(path, &yaml).unwrap();
+    let with_pins = |fingerprint: &str| {
+        let overrides = PveOverrides {
+            fingerprints: vec![fingerprint.parse().unwrap()],
+            ..PveOverrides::default()
+        };
+        let connection = config_file::connection(path, &config, &overrides).unwrap();
+        PveClient::new(&connection).unwrap()
+    };
+
+    // The right pin: verified (no "verification off" warning in the UI).
+    let right = with_pins(sim.fingerprint().unwrap());
+    assert!(!right.tls_verification_disabled());
+    assert_eq!(right.nodes().await.unwrap().len(), 3);
+    // A wrong pin is enforced, not dropped because ssl_verification is false.
+    let wrong = with_pins(&"AB".repeat(32));
+    let err = wrong.nodes().await.unwrap_err();
+    assert_eq!(err.kind(), FailureKind::Tls, "{err:?}");
+    assert!(err.to_string().contains("pinned fingerprint"), "{err}");
+    // Without pins, verification off still accepts the self-signed certificate.
+    let connection = config_file::connection(path, &config, &PveOverrides::default()).unwrap();
+    let off = PveClient::new(&connection).unwrap();
+    assert!(off.tls_verification_disabled());
+    assert_eq!(off.nodes().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_answer_over_the_body_limit_is_an_error_naming_the_limit() {
+    let sim = start_sim().await;
+    assert_eq!(
+        PveConnectionConfig::new(vec![host(&sim)], root_token()).max_body_bytes,
+        64 * 1024 * 1024,
+        "documented default"
+    );
+    let config = PveConnectionConfig::new(vec![host(&sim)], root_token())
+        .with_tls(pinned(&sim))
+        .with_max_body_bytes(4 * 1024);
+    let client = PveClient::new(&config).unwrap();
+    let err = client.cluster_resources(None).await.unwrap_err();
+    assert_eq!(
+        err,
+        PveError::TooLarge {
+            path: "/cluster/resources".into(),
+            limit: 4 * 1024
+        }
+    );
+    assert!(err.to_string().contains("4 KiB"), "{err}");
+    // Small answers still pass, and the host was not given up on.
+    assert_eq!(client.version().await.unwrap().version, "9.1.2");
+    assert_eq!(
+        count(&sim, "GET /cluster/resources"),
+        1,
+        "no failover retry"
+    );
 }

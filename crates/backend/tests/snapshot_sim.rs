@@ -1,5 +1,5 @@
 //! The snapshot poller against the in-process simulator: requests per cycle, faults, offline
-//! nodes, expired tickets and an unreachable cluster.
+//! nodes, expired tickets, an unreachable cluster, a wrong password and oversized answers.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use plb_backend::adapters::pve::{FailureKind, PveClient};
+use plb_backend::adapters::pve::{PveClient, PveConnectionConfig, PveHost, TlsTrust};
 use plb_backend::clock::SystemClock;
 use plb_backend::ports::{Clock, PveApi};
+use plb_backend::pve_wire::FailureKind;
 use plb_backend::services::snapshot::{self, Snapshot, SnapshotConfig, SnapshotHandle};
+use plb_backend::testing::ManualClock;
 use plb_pve_sim::{Fault, FaultRule, Simulator};
 use tokio_util::sync::CancellationToken;
 
@@ -83,10 +85,9 @@ async fn one_cycle_costs_nine_requests_plus_one_per_online_node_and_none_per_gue
     );
     assert_eq!(data.missing_privileges.as_deref(), Some(&[][..]));
     assert!(data.warnings.is_empty(), "{:?}", data.warnings);
-    assert_eq!(data.version.as_ref().unwrap().version, "9.1.2");
 
     let counts = sim.request_counts();
-    assert_eq!(total(&sim), 9 + 3, "{counts:?}");
+    assert_eq!(total(&sim), 8 + 3, "{counts:?}");
     assert_eq!(counts.get("GET /nodes/{node}/status"), Some(&3));
     assert!(
         counts.keys().all(|route| !route.contains("{vmid}")),
@@ -100,7 +101,7 @@ async fn one_cycle_costs_nine_requests_plus_one_per_online_node_and_none_per_gue
     let snapshot = handle.refresh().await;
     let data = snapshot.data.as_ref().unwrap();
     assert!(!data.node("pve3").unwrap().is_online());
-    assert_eq!(total(&sim), 9 + 2, "{:?}", sim.request_counts());
+    assert_eq!(total(&sim), 8 + 2, "{:?}", sim.request_counts());
     cancel.cancel();
     handle.stopped().await;
 }
@@ -139,7 +140,12 @@ async fn one_cycle_per_interval_for_any_number_of_subscribers() {
         "{cycles} cycles in {elapsed:?}"
     );
     assert_eq!(count(&sim, "GET /cluster/resources"), cycles);
-    assert_eq!(count(&sim, "GET /version"), cycles);
+    assert_eq!(count(&sim, "GET /cluster/tasks"), cycles);
+    assert_eq!(
+        count(&sim, "GET /version"),
+        0,
+        "the poller does not ask for /version"
+    );
     for waiter in waiters {
         assert_eq!(waiter.await.unwrap(), 3);
     }
@@ -307,5 +313,122 @@ async fn tickets_expired_by_the_cluster_are_renewed_between_cycles() {
     let snapshot = handle.refresh().await;
     assert!(!snapshot.is_stale(), "{:?}", snapshot.failure);
     assert_eq!(count(&sim, "POST /access/ticket"), 2);
+    cancel.cancel();
+}
+
+/// A wrong password must not make every poll cycle (eight parallel calls) log in eight times:
+/// Proxmox VE logs each refused login and fail2ban recipes for pveproxy ban the host. The
+/// refusal is cached and the password tried again once per back-off step (10 s, 20 s, … 5 min),
+/// counted on the simulator's request counters over many cycles with a manual clock.
+#[tokio::test]
+async fn a_wrong_password_costs_one_login_per_backoff_step() {
+    let sim = start_sim().await;
+    let clock = ManualClock::new();
+    let client = client(&sim, password("root@pam", "not-the-password"), pinned(&sim))
+        .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
+    let cancel = CancellationToken::new();
+    let handle = snapshot::spawn(
+        Arc::new(client) as Arc<dyn PveApi>,
+        Arc::clone(&clock) as Arc<dyn Clock>,
+        SnapshotConfig {
+            interval: Duration::from_secs(3600),
+            ..SnapshotConfig::default()
+        },
+        cancel.clone(),
+    );
+    let logins = || count(&sim, "POST /access/ticket");
+
+    let failed = first(&handle).await;
+    assert_eq!(
+        failed.failure.as_ref().unwrap().kind,
+        FailureKind::Unauthorized
+    );
+    assert_eq!(logins(), 1, "one login for the whole first cycle");
+    for _ in 0..3 {
+        let again = handle.refresh().await;
+        assert_eq!(
+            again.failure.as_ref().unwrap().kind,
+            FailureKind::Unauthorized
+        );
+    }
+    assert_eq!(logins(), 1, "no login inside the back-off");
+
+    let mut expected = 1;
+    for step in [10, 20, 40, 80, 160, 300, 300] {
+        clock.advance(Duration::from_secs(step - 1));
+        handle.refresh().await;
+        assert_eq!(logins(), expected, "{step} s step: still waiting");
+        clock.advance(Duration::from_secs(1));
+        let snapshot = handle.refresh().await;
+        handle.refresh().await;
+        expected += 1;
+        assert_eq!(logins(), expected, "{step} s step: exactly one more login");
+        assert!(snapshot.is_stale());
+        assert!(!snapshot
+            .failure
+            .as_ref()
+            .unwrap()
+            .summary
+            .contains("not-the-password"));
+    }
+    // Nothing but logins reached Proxmox VE: no request went out without a ticket.
+    assert_eq!(total(&sim), logins(), "{:?}", sim.request_counts());
+    cancel.cancel();
+    handle.stopped().await;
+}
+
+/// A listener that takes connections into its backlog but never answers: the TLS handshake of
+/// every request hangs until the client's timeout.
+fn blackhole() -> (std::net::TcpListener, PveHost) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, PveHost::new("127.0.0.1", port))
+}
+
+/// An unreachable Proxmox VE (connections hang) marks the snapshot stale within one request
+/// timeout, not one per call of the cycle: the calls run concurrently and a failed login is the
+/// answer of every call that waited for it. Virtual time (paused clock): the bound is logical.
+#[tokio::test(start_paused = true)]
+async fn a_host_that_never_answers_marks_the_snapshot_stale_within_one_timeout() {
+    plb_backend::tls::install_crypto_provider();
+    let timeout = Duration::from_secs(5);
+    let (_listener, host) = blackhole();
+    for credentials in [password("root@pam", ROOT_PASSWORD), root_token()] {
+        let config = PveConnectionConfig::new(vec![host.clone()], credentials)
+            .with_tls(TlsTrust::Insecure)
+            .with_timeout(timeout);
+        let started = tokio::time::Instant::now();
+        let (handle, cancel) = spawn(PveClient::new(&config).unwrap(), Duration::from_secs(600));
+        let failed = first(&handle).await;
+        let elapsed = started.elapsed();
+        assert!(failed.is_stale());
+        let failure = failed.failure.as_ref().unwrap();
+        assert_eq!(failure.kind, FailureKind::Timeout, "{failure:?}");
+        assert_eq!(failure.host.as_deref(), Some(host.to_string().as_str()));
+        assert!(
+            elapsed < 2 * timeout,
+            "stale after {elapsed:?}, more than one timeout of {timeout:?}"
+        );
+        cancel.cancel();
+        handle.stopped().await;
+    }
+}
+
+/// An answer larger than the body limit makes the snapshot stale with a summary naming the
+/// limit (no unbounded buffering).
+#[tokio::test]
+async fn an_answer_over_the_body_limit_fails_the_cycle_naming_the_limit() {
+    let sim = start_sim().await;
+    let config = PveConnectionConfig::new(vec![host(&sim)], root_token())
+        .with_tls(pinned(&sim))
+        .with_max_body_bytes(4 * 1024);
+    let (handle, cancel) = spawn(PveClient::new(&config).unwrap(), Duration::from_secs(600));
+    let failed = first(&handle).await;
+    let failure = failed.failure.as_ref().unwrap();
+    assert_eq!(failure.kind, FailureKind::Decode, "{failure:?}");
+    assert_eq!(
+        failure.summary,
+        "the answer to /cluster/resources is larger than the limit of 4 KiB"
+    );
     cancel.cancel();
 }

@@ -101,14 +101,51 @@ fn redact_values(message: &str) -> String {
     out
 }
 
-/// The Proxmox connection ProxLB's `proxmox_api` section describes. `ca_file` is an extra CA
-/// bundle (ProxLB's units set `REQUESTS_CA_BUNDLE`) and `fingerprints` are pinned certificates;
-/// both apply only when verification is on (pins win over the CA file).
+/// What ProxLB Web's own settings add to ProxLB's `proxmox_api` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PveOverrides {
+    /// Extra CA bundle (`REQUESTS_CA_BUNDLE`, as ProxLB's units set it); used with
+    /// `ssl_verification: true` and no pins.
+    pub ca_file: Option<PathBuf>,
+    /// Pinned certificate fingerprints (`PROXLB_WEB_PVE_FINGERPRINT`). They win over the CA
+    /// file and over `ssl_verification: false`: when pins are set, they are always checked.
+    pub fingerprints: Vec<Fingerprint>,
+    /// The UI's own per-request timeout (`PROXLB_WEB_PVE_TIMEOUT_SECONDS`). Unset: the larger of
+    /// `proxmox_api.timeout` and [`DEFAULT_UI_TIMEOUT`].
+    pub timeout: Option<Duration>,
+}
+
+impl PveOverrides {
+    /// The overrides the server's settings ask for.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            ca_file: settings.ca_file.clone(),
+            fingerprints: settings.pve_fingerprints.clone(),
+            timeout: settings.pve_timeout,
+        }
+    }
+}
+
+/// The per-request timeout of the UI's own Proxmox calls when `PROXLB_WEB_PVE_TIMEOUT_SECONDS`
+/// is unset and `proxmox_api.timeout` is smaller. ProxLB's own default (1 s, also when the key is
+/// missing) is too short for `/cluster/resources` of a 10,000-guest cluster (3.5 MB), which
+/// would leave the views permanently stale.
+pub const DEFAULT_UI_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The timeout the UI uses: the explicit setting, else the larger of ProxLB's and the UI default.
+fn ui_timeout(proxlb_seconds: i64, setting: Option<Duration>) -> Duration {
+    setting.unwrap_or_else(|| {
+        let proxlb = Duration::from_secs(u64::try_from(proxlb_seconds).unwrap_or(0).max(1));
+        proxlb.max(DEFAULT_UI_TIMEOUT)
+    })
+}
+
+/// The Proxmox connection ProxLB's `proxmox_api` section describes, with ProxLB Web's own
+/// [`PveOverrides`] (CA file, pins, timeout) applied.
 pub fn connection(
     path: &Path,
     config: &ProxLbConfig,
-    ca_file: Option<PathBuf>,
-    fingerprints: Vec<Fingerprint>,
+    overrides: &PveOverrides,
 ) -> Result<PveConnectionConfig, ConfigFileError> {
     let api = &config.proxmox_api;
     let invalid = |reason: String| ConfigFileError::Connection {
@@ -123,28 +160,25 @@ pub fn connection(
     if hosts.is_empty() {
         return Err(invalid("hosts is empty".into()));
     }
-    let non_empty = |value: &Option<String>| {
-        value
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let credentials = match (
-        non_empty(&api.pass),
-        non_empty(&api.token_id),
-        non_empty(&api.token_secret),
-    ) {
+    // An empty value counts as unset, as in ProxLB.
+    let secret = |value: &Option<Secret>| value.clone().filter(|v| !v.is_empty());
+    let token_id = api
+        .token_id
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let credentials = match (secret(&api.pass), token_id, secret(&api.token_secret)) {
         (Some(_), _, Some(_)) => {
             return Err(invalid("set either pass or token_secret, not both".into()))
         }
         (Some(password), _, None) => PveCredentials::Password {
             user: api.user.clone(),
-            password: Secret::new(password),
+            password,
         },
         (None, Some(token_id), Some(secret)) => PveCredentials::Token {
             user: api.user.clone(),
             token_id,
-            secret: Secret::new(secret),
+            secret,
         },
         (None, None, Some(_)) => {
             return Err(invalid(
@@ -157,14 +191,19 @@ pub fn connection(
             ))
         }
     };
-    let timeout = Duration::from_secs(u64::try_from(api.timeout).unwrap_or(0).max(1));
+    if !api.ssl_verification && !overrides.fingerprints.is_empty() {
+        tracing::warn!(
+            "PROXLB_WEB_PVE_FINGERPRINT is set: ProxLB Web checks Proxmox VE's certificates \
+             against the pins although proxmox_api.ssl_verification is false"
+        );
+    }
     Ok(PveConnectionConfig::new(hosts, credentials)
         .with_tls(TlsTrust::from_settings(
             api.ssl_verification,
-            ca_file,
-            fingerprints,
+            overrides.ca_file.clone(),
+            overrides.fingerprints.clone(),
         ))
-        .with_timeout(timeout))
+        .with_timeout(ui_timeout(api.timeout, overrides.timeout)))
 }
 
 #[cfg(test)]
@@ -183,7 +222,7 @@ mod tests {
             "proxmox_api:\n  hosts: ['virt01.example.com', '10.10.10.10:8007', '[fe01::1]']\n  user: root@pam\n  pass: crazyPassw0rd!\n  ssl_verification: true\n  timeout: 10\nbalancing:\n  enable: true\n  balanciness: 5\n  method: memory\n  mode: used\n  unknown_key: kept-silently\n",
         );
         assert_eq!(config.balancing.balanciness, 5);
-        let connection = connection(Path::new(PATH), &config, None, Vec::new()).unwrap();
+        let connection = connection(Path::new(PATH), &config, &PveOverrides::default()).unwrap();
         let urls: Vec<String> = connection.hosts.iter().map(PveHost::base_url).collect();
         assert_eq!(
             urls,
@@ -202,7 +241,7 @@ mod tests {
         let config = parse_ok(
             "proxmox_api:\n  hosts: ['127.0.0.1']\n  user: root@pam\n  token_id: proxlb\n  token_secret: abc\n  ssl_verification: false\n",
         );
-        let connection = connection(Path::new(PATH), &config, None, Vec::new()).unwrap();
+        let connection = connection(Path::new(PATH), &config, &PveOverrides::default()).unwrap();
         assert!(
             matches!(connection.credentials, PveCredentials::Token { ref token_id, .. } if token_id == "proxlb")
         );
@@ -226,17 +265,92 @@ mod tests {
     #[test]
     fn contradictory_or_missing_credentials_are_rejected() {
         let both = parse_ok("proxmox_api:\n  hosts: ['h']\n  user: u@pam\n  pass: p\n  token_id: t\n  token_secret: s\n");
-        assert!(connection(Path::new(PATH), &both, None, Vec::new())
+        assert!(connection(Path::new(PATH), &both, &PveOverrides::default())
             .unwrap_err()
             .to_string()
             .contains("not both"));
         let none = parse_ok("proxmox_api:\n  hosts: ['h']\n  user: u@pam\n");
-        assert!(connection(Path::new(PATH), &none, None, Vec::new()).is_err());
+        assert!(connection(Path::new(PATH), &none, &PveOverrides::default()).is_err());
         let no_hosts = parse_ok("proxmox_api:\n  hosts: []\n  user: u@pam\n  pass: p\n");
-        assert!(connection(Path::new(PATH), &no_hosts, None, Vec::new())
-            .unwrap_err()
-            .to_string()
-            .contains("hosts is empty"));
+        assert!(
+            connection(Path::new(PATH), &no_hosts, &PveOverrides::default())
+                .unwrap_err()
+                .to_string()
+                .contains("hosts is empty")
+        );
+    }
+
+    #[test]
+    fn debug_of_the_config_and_the_connection_holds_no_secret() {
+        let password = parse_ok(
+            "proxmox_api:\n  hosts: ['h']\n  user: root@pam\n  pass: hunter2-pass-value\n",
+        );
+        let token = parse_ok(
+            "proxmox_api:\n  hosts: ['h']\n  user: root@pam\n  token_id: proxlb\n  token_secret: 5f1c3e9a-token-value\n",
+        );
+        for (config, secret) in [(password, "hunter2"), (token, "5f1c3e9a")] {
+            let connection =
+                connection(Path::new(PATH), &config, &PveOverrides::default()).unwrap();
+            let debug = format!("{config:?} {config:#?} {connection:?} {connection:#?}");
+            assert!(!debug.contains(secret), "{debug}");
+            assert!(debug.contains("root@pam"), "{debug}");
+            let json = serde_json::to_string(&config).unwrap();
+            assert!(!json.contains(secret), "{json}");
+            // The value itself is still there for the login.
+            let exposed = match &connection.credentials {
+                PveCredentials::Password { password, .. } => password.expose(),
+                PveCredentials::Token { secret, .. } => secret.expose(),
+            };
+            assert!(exposed.starts_with(secret));
+        }
+    }
+
+    #[test]
+    fn the_ui_timeout_is_never_below_its_default_unless_set() {
+        let with = |yaml_timeout: &str, setting: Option<u64>| {
+            let config = parse_ok(&format!(
+                "proxmox_api:\n  hosts: ['h']\n  user: u@pam\n  pass: p\n{yaml_timeout}"
+            ));
+            let overrides = PveOverrides {
+                timeout: setting.map(Duration::from_secs),
+                ..PveOverrides::default()
+            };
+            connection(Path::new(PATH), &config, &overrides)
+                .unwrap()
+                .timeout
+        };
+        // ProxLB's default (1 s, also when the key is missing) would time out on large clusters.
+        assert_eq!(with("", None), DEFAULT_UI_TIMEOUT);
+        assert_eq!(with("  timeout: 1\n", None), DEFAULT_UI_TIMEOUT);
+        assert_eq!(with("  timeout: 0\n", None), DEFAULT_UI_TIMEOUT);
+        // A longer ProxLB timeout is kept.
+        assert_eq!(with("  timeout: 30\n", None), Duration::from_secs(30));
+        // PROXLB_WEB_PVE_TIMEOUT_SECONDS wins either way.
+        assert_eq!(with("  timeout: 30\n", Some(5)), Duration::from_secs(5));
+        assert_eq!(with("", Some(60)), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn pins_win_over_ssl_verification_false() {
+        let config = parse_ok(
+            "proxmox_api:\n  hosts: ['h']\n  user: u@pam\n  pass: p\n  ssl_verification: false\n",
+        );
+        let pin = Fingerprint([9; 32]);
+        let overrides = PveOverrides {
+            ca_file: Some("/ca.pem".into()),
+            fingerprints: vec![pin],
+            timeout: None,
+        };
+        let pinned = connection(Path::new(PATH), &config, &overrides).unwrap();
+        assert_eq!(pinned.tls, TlsTrust::Pinned(vec![pin]));
+        assert!(!pinned.tls.is_insecure());
+        // Without pins, verification off stays off (and the CA file is not used).
+        let overrides = PveOverrides {
+            fingerprints: Vec::new(),
+            ..overrides
+        };
+        let off = connection(Path::new(PATH), &config, &overrides).unwrap();
+        assert!(off.tls.is_insecure());
     }
 
     #[test]

@@ -1,163 +1,419 @@
-//! The cluster view service: turns every snapshot into the UI's [`ClusterView`] exactly once and
-//! publishes it to all readers (pages, REST API, live channel). No reader ever calls Proxmox.
+//! The cluster service: the one source of cluster views for pages, the REST API and the live
+//! channel. No reader ever calls Proxmox.
+//!
+//! It runs one *generation* at a time: a [`ClusterConnection`] built by the
+//! [`ClusterConnector`] port, the snapshot poller on it, and a task that turns every snapshot
+//! into a [`ClusterView`] exactly once, on tokio's blocking pool (at 10,000 guests a build takes
+//! over half a second of CPU, which must not run on the workers that answer requests). [`ClusterService::reconnect`] re-reads the configuration
+//! and swaps the generation (the old poller is cancelled through its child token), so a changed
+//! `proxmox_api` takes effect without a restart. Every generation publishes into the same watch
+//! channel, so subscribers keep receiving across reconnects.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use plb_domain::proxlb::{
-    ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRule, HaRuleKind, Node, NodeStatus, Pool,
-    ProxLbConfig,
-};
-use plb_domain::view::{
-    build_cluster_view, ClusterExtras, ClusterView, LoadPoint, SnapshotMeta, StaleInfo,
-};
+use plb_domain::proxlb::ProxLbConfig;
+use plb_domain::view::ClusterView;
+use serde::Serialize;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapters::pve::dto::{ClusterResource, NodeRrdPoint, ResourceType};
-use crate::ports::Clock;
-use crate::services::snapshot::{ClusterData, Snapshot, SnapshotHandle};
+use crate::error::{Error, NotConfigured};
+use crate::ports::{Clock, ClusterConnection, ClusterConnector};
+use crate::services::cluster_view::view_of;
+use crate::services::snapshot::{self, Snapshot, SnapshotConfig, SnapshotHandle};
 
-/// Readers' handle on the latest cluster view.
-#[derive(Clone)]
-pub struct ClusterHandle {
-    views: watch::Receiver<Arc<ClusterView>>,
-    snapshots: SnapshotHandle,
+/// What the cluster service publishes: the latest view, or why there is none.
+#[derive(Clone, Debug)]
+pub enum ClusterFeed {
+    /// No usable configuration; the UI explains what to set.
+    NotConfigured(Arc<NotConfigured>),
+    /// The latest view of the configured cluster (possibly still empty before the first fetch).
+    View(Arc<ClusterView>),
 }
 
-impl ClusterHandle {
-    /// The latest view.
-    pub fn current(&self) -> Arc<ClusterView> {
-        Arc::clone(&self.views.borrow())
+impl ClusterFeed {
+    /// The view, if there is a configured cluster.
+    pub fn view(&self) -> Option<&Arc<ClusterView>> {
+        match self {
+            ClusterFeed::View(view) => Some(view),
+            ClusterFeed::NotConfigured(_) => None,
+        }
     }
 
-    /// A receiver that wakes on every new view.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<ClusterView>> {
-        self.views.clone()
+    /// The view, or [`Error::NotConfigured`].
+    pub fn to_result(&self) -> Result<Arc<ClusterView>, Error> {
+        match self {
+            ClusterFeed::View(view) => Ok(Arc::clone(view)),
+            ClusterFeed::NotConfigured(why) => Err(NotConfigured::clone(why).into()),
+        }
     }
 
-    /// The latest view, waiting up to `patience` for the very first fetch to finish, so the
-    /// first page after start-up shows data instead of "loading".
-    pub async fn ready(&self, patience: Duration) -> Arc<ClusterView> {
-        let mut views = self.views.clone();
-        let waited = tokio::time::timeout(patience, async {
-            loop {
-                {
-                    let view = views.borrow_and_update();
-                    if view.overview.meta.fetched_at_unix.is_some()
-                        || view.overview.meta.stale.is_some()
-                    {
-                        return;
-                    }
-                }
-                if views.changed().await.is_err() {
+    /// Whether a reader should stop waiting: there is data, a failure to show, or nothing to
+    /// wait for.
+    fn settled(&self) -> bool {
+        match self {
+            ClusterFeed::View(view) => {
+                view.overview.meta.fetched_at_unix.is_some() || view.overview.meta.stale.is_some()
+            }
+            ClusterFeed::NotConfigured(_) => true,
+        }
+    }
+}
+
+/// The poller's state, for `/healthz` and the operator. Serialized as `{"state": "...", ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PollerHealth {
+    /// Polling; the latest cycle succeeded (or the first one is still under way).
+    Running {
+        /// When data was last fetched; `None` before the first answer.
+        fetched_at_unix: Option<u64>,
+    },
+    /// Polling, but cycles fail since `since_unix`: the views show the last good data, stale.
+    Stale {
+        /// When the failures started.
+        since_unix: u64,
+    },
+    /// No usable configuration, so nothing to poll (the UI says what to set).
+    NotConfigured,
+    /// The poller is gone (it ended or panicked, or the server is shutting down): views no
+    /// longer change. The only unhealthy state.
+    Stopped,
+}
+
+impl PollerHealth {
+    /// Whether the server works as configured: everything but [`PollerHealth::Stopped`]. A
+    /// failing Proxmox is not the server's fault (restarting it would not help).
+    pub fn is_healthy(&self) -> bool {
+        !matches!(self, PollerHealth::Stopped)
+    }
+}
+
+/// How every generation polls and builds views; fixed for the life of the service.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// The poller's interval and optional per-node requests.
+    pub snapshot: SnapshotConfig,
+    /// Offset of ProxLB's local time from UTC, for maintenance schedules.
+    pub utc_offset_seconds: i64,
+}
+
+/// The running cluster service. Cheap to clone; every clone is the same service.
+#[derive(Clone)]
+pub struct ClusterService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connector: Arc<dyn ClusterConnector>,
+    clock: Arc<dyn Clock>,
+    options: ClusterOptions,
+    /// Parent of every generation's token: shutdown ends them all.
+    shutdown: CancellationToken,
+    /// The one sender every generation publishes into.
+    feed: watch::Sender<ClusterFeed>,
+    /// One above the highest view version ever published (0: none yet). A new generation
+    /// starts above it, also after a spell without configuration, so a version names one view
+    /// for the life of the process (the REST API's ETags rely on it).
+    next_version: AtomicU64,
+    current: Mutex<Generation>,
+}
+
+/// The generation that may publish; replaced as a whole under the mutex.
+struct Generation {
+    id: u64,
+    source: Source,
+}
+
+enum Source {
+    NotConfigured,
+    Live {
+        snapshots: SnapshotHandle,
+        cancel: CancellationToken,
+        follower: JoinHandle<()>,
+    },
+}
+
+impl ClusterService {
+    /// Connects with `connector` and starts polling (on the current tokio runtime). An unusable
+    /// configuration is not an error here: the service publishes
+    /// [`ClusterFeed::NotConfigured`] until a [`reconnect`](Self::reconnect) succeeds.
+    pub fn start(
+        connector: Arc<dyn ClusterConnector>,
+        clock: Arc<dyn Clock>,
+        options: ClusterOptions,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let starting = NotConfigured {
+            reason: "ProxLB Web is starting".to_owned(),
+            hint: String::new(),
+        };
+        let (feed, _) = watch::channel(ClusterFeed::NotConfigured(Arc::new(starting)));
+        let service = Self {
+            inner: Arc::new(Inner {
+                connector,
+                clock,
+                options,
+                shutdown,
+                feed,
+                next_version: AtomicU64::new(0),
+                current: Mutex::new(Generation {
+                    id: 0,
+                    source: Source::NotConfigured,
+                }),
+            }),
+        };
+        if let Err(error) = service.reconnect() {
+            tracing::warn!(%error, "no cluster to show");
+        }
+        service
+    }
+
+    /// The latest view, waiting up to `patience` for the current connection's first answer, so
+    /// the first page after start-up shows data instead of "loading".
+    /// [`Error::NotConfigured`] (reason and hint) when there is no usable configuration.
+    pub async fn view(&self, patience: Duration) -> Result<Arc<ClusterView>, Error> {
+        let mut feed = self.inner.feed.subscribe();
+        let _timed_out = tokio::time::timeout(patience, async {
+            // The sender lives as long as `self`, so `changed` only fails if it is dropped.
+            while !feed.borrow_and_update().settled() {
+                if feed.changed().await.is_err() {
                     return;
                 }
             }
-        });
-        let _timed_out = waited.await;
-        self.current()
+        })
+        .await;
+        let current = feed.borrow().clone();
+        current.to_result()
     }
 
-    /// Asks the poller for a refresh now (coalesced with other demands).
+    /// A receiver that sees every newly published view, across reconnects. Its first value is
+    /// the current one (`borrow()`), later ones wake `changed()`.
+    pub fn subscribe(&self) -> watch::Receiver<ClusterFeed> {
+        self.inner.feed.subscribe()
+    }
+
+    /// Asks the poller for a fetch now (coalesced with other demands); nothing without a cluster.
     pub fn request_refresh(&self) {
-        self.snapshots.request_refresh();
-    }
-}
-
-/// Starts the view service on top of the snapshot poller. `utc_offset_seconds` is the ProxLB
-/// host's offset from UTC, for maintenance schedules.
-pub fn spawn(
-    snapshots: SnapshotHandle,
-    config: Arc<ProxLbConfig>,
-    clock: Arc<dyn Clock>,
-    utc_offset_seconds: i64,
-    cancel: CancellationToken,
-) -> ClusterHandle {
-    let mut source = snapshots.subscribe();
-    let build = {
-        let config = Arc::clone(&config);
-        let clock = Arc::clone(&clock);
-        move |snapshot: &Snapshot| {
-            Arc::new(view_of(snapshot, &config, clock.now(), utc_offset_seconds))
+        if let Source::Live { snapshots, .. } = &self.inner.lock().source {
+            snapshots.request_refresh();
         }
-    };
-    let first = build(&source.borrow_and_update());
-    let (publish, views) = watch::channel(first);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                changed = source.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    let snapshot = Arc::clone(&source.borrow_and_update());
-                    if publish.send(build(&snapshot)).is_err() {
-                        return;
-                    }
+    }
+
+    /// Re-reads the configuration through the connector and starts a new generation on it; the
+    /// old poller is cancelled. On an unusable configuration the service switches to
+    /// [`ClusterFeed::NotConfigured`] and returns that error: the views follow the configuration
+    /// as it is now, never an older one.
+    pub fn reconnect(&self) -> Result<(), Error> {
+        // Outside the lock: reading the file and building the client take a moment.
+        let connected = self.inner.connector.connect();
+        let mut current = self.inner.lock();
+        if let Source::Live { cancel, .. } = &current.source {
+            cancel.cancel();
+        }
+        let id = current.id + 1;
+        match connected {
+            Ok(connection) => {
+                let source = self.inner.start_generation(id, connection);
+                *current = Generation { id, source };
+                Ok(())
+            }
+            Err(why) => {
+                tracing::warn!(reason = %why.reason, hint = %why.hint, "no usable cluster configuration");
+                self.inner
+                    .feed
+                    .send_replace(ClusterFeed::NotConfigured(Arc::new(why.clone())));
+                *current = Generation {
+                    id,
+                    source: Source::NotConfigured,
+                };
+                Err(why.into())
+            }
+        }
+    }
+
+    /// The poller's state now.
+    pub fn health(&self) -> PollerHealth {
+        match &self.inner.lock().source {
+            Source::NotConfigured => PollerHealth::NotConfigured,
+            Source::Live {
+                snapshots,
+                follower,
+                ..
+            } => {
+                // The follower ends when the poller's channel closes (the poller ended or
+                // panicked) or when cancelled: either way no new view will come.
+                if follower.is_finished() {
+                    return PollerHealth::Stopped;
+                }
+                let snapshot = snapshots.current();
+                match &snapshot.failure {
+                    Some(failure) => PollerHealth::Stale {
+                        since_unix: unix(failure.since),
+                    },
+                    None => PollerHealth::Running {
+                        fetched_at_unix: snapshot.fetched_at.map(unix),
+                    },
                 }
             }
         }
-    });
-    ClusterHandle { views, snapshots }
-}
-
-/// The view of one snapshot.
-pub fn view_of(
-    snapshot: &Snapshot,
-    config: &ProxLbConfig,
-    now: SystemTime,
-    utc_offset_seconds: i64,
-) -> ClusterView {
-    let domain = snapshot.data.as_deref().map(to_domain).unwrap_or_default();
-    let extras = snapshot
-        .data
-        .as_deref()
-        .map(|data| extras(data, snapshot.tls_verification_disabled))
-        .unwrap_or_else(|| ClusterExtras {
-            tls_verification_off: snapshot.tls_verification_disabled,
-            ..ClusterExtras::default()
-        });
-    let mut view = build_cluster_view(
-        &domain,
-        config,
-        meta(snapshot),
-        &extras,
-        unix(now),
-        utc_offset_seconds,
-    );
-    if let Some(data) = snapshot.data.as_deref() {
-        view.node_history = data
-            .node_history
-            .iter()
-            .map(|(node, points)| (node.clone(), load_points(points)))
-            .collect();
     }
-    view
 }
 
-/// RRD samples → load points; samples without time or values (gaps in PVE's RRD) are skipped.
-pub fn load_points(points: &[NodeRrdPoint]) -> Vec<LoadPoint> {
-    let mut series: Vec<LoadPoint> = points
-        .iter()
-        .filter_map(|point| {
-            let time_unix = point.time?;
-            let cpu = point.cpu?;
-            let mem_percent = match (point.memused, point.memtotal) {
-                (Some(used), Some(total)) if total > 0.0 => used * 100.0 / total,
-                _ => return None,
-            };
-            Some(LoadPoint {
-                time_unix,
-                cpu_percent: cpu * 100.0,
-                mem_percent,
-            })
-        })
-        .collect();
-    series.sort_by_key(|point| point.time_unix);
-    series
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Generation> {
+        // Nothing panics while holding the lock; a poisoned one is still consistent.
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the poller and the view follower of generation `id` and publishes its first
+    /// (empty) view. Called with the lock held, so no older generation publishes after it.
+    fn start_generation(self: &Arc<Self>, id: u64, connection: ClusterConnection) -> Source {
+        let cancel = self.shutdown.child_token();
+        let snapshots = snapshot::spawn(
+            connection.api,
+            Arc::clone(&self.clock),
+            self.options.snapshot.clone(),
+            cancel.clone(),
+        );
+        let mut source = snapshots.subscribe();
+        // View versions keep rising across generations: browsers refetch when it changes.
+        let base = self.next_version.load(Ordering::SeqCst);
+        let builder = ViewBuilder {
+            config: connection.config,
+            clock: Arc::clone(&self.clock),
+            utc_offset_seconds: self.options.utc_offset_seconds,
+            base,
+        };
+        // The poller has not answered yet: an empty snapshot, cheap to build here.
+        let first = builder.build(&source.borrow_and_update());
+        self.note_published(&first);
+        self.feed.send_replace(ClusterFeed::View(first));
+        let follower = tokio::spawn(follow(
+            Arc::downgrade(self),
+            id,
+            source,
+            builder,
+            cancel.clone(),
+        ));
+        Source::Live {
+            snapshots,
+            cancel,
+            follower,
+        }
+    }
+
+    /// Publishes `view` if generation `id` is still the current one; false when it is not.
+    ///
+    /// A view whose version is not above the published one is dropped (and true returned, the
+    /// generation goes on): readers, the REST cache and browsers key on the version, so an
+    /// older view must never replace a newer one, whatever order builds finish in.
+    fn publish(&self, id: u64, view: Arc<ClusterView>) -> bool {
+        let current = self.lock();
+        if current.id != id {
+            return false;
+        }
+        self.feed.send_if_modified(|feed| match feed {
+            ClusterFeed::View(published)
+                if published.overview.meta.version >= view.overview.meta.version =>
+            {
+                tracing::debug!(
+                    published = published.overview.meta.version,
+                    dropped = view.overview.meta.version,
+                    "a cluster view older than the published one was dropped"
+                );
+                false
+            }
+            _ => {
+                self.note_published(&view);
+                *feed = ClusterFeed::View(view);
+                true
+            }
+        });
+        true
+    }
+
+    /// Raises the version the next generation starts at above `view`'s.
+    fn note_published(&self, view: &ClusterView) {
+        self.next_version
+            .fetch_max(view.overview.meta.version + 1, Ordering::SeqCst);
+    }
+}
+
+/// Builds the views of one generation.
+struct ViewBuilder {
+    config: Arc<ProxLbConfig>,
+    clock: Arc<dyn Clock>,
+    utc_offset_seconds: i64,
+    base: u64,
+}
+
+impl ViewBuilder {
+    fn build(&self, snapshot: &Snapshot) -> Arc<ClusterView> {
+        let mut view = view_of(
+            snapshot,
+            &self.config,
+            self.clock.now(),
+            self.utc_offset_seconds,
+        );
+        view.overview.meta.version += self.base;
+        Arc::new(view)
+    }
+}
+
+/// Turns every snapshot of one generation into a view until cancelled, replaced, or the poller
+/// stops.
+///
+/// The build runs on tokio's blocking pool, not here: at 64 nodes and 10,000 guests the
+/// conversion and ProxLB's decision take long enough to stall every request queued behind them
+/// on this worker. One build at a time, awaited before the next snapshot is taken, so the views
+/// of one generation are published in snapshot order; snapshots that arrive meanwhile coalesce
+/// in the watch channel and only the newest is built.
+async fn follow(
+    service: Weak<Inner>,
+    id: u64,
+    mut source: watch::Receiver<Arc<Snapshot>>,
+    builder: ViewBuilder,
+    cancel: CancellationToken,
+) {
+    let builder = Arc::new(builder);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            changed = source.changed() => {
+                if changed.is_err() {
+                    if !cancel.is_cancelled() {
+                        tracing::error!("the Proxmox VE poller stopped; cluster views no longer change");
+                    }
+                    return;
+                }
+                let snapshot = Arc::clone(&source.borrow_and_update());
+                let building = Arc::clone(&builder);
+                let started = Instant::now();
+                let view = match tokio::task::spawn_blocking(move || building.build(&snapshot)).await {
+                    Ok(view) => view,
+                    Err(error) => {
+                        // A panic in the domain code: the views stop changing and /healthz says so.
+                        tracing::error!(%error, "building the cluster view failed; cluster views no longer change");
+                        return;
+                    }
+                };
+                tracing::debug!(
+                    version = view.overview.meta.version,
+                    guests = view.guests.len(),
+                    elapsed_ms = started.elapsed().as_millis(),
+                    "cluster view rebuilt"
+                );
+                let published = service.upgrade().is_some_and(|service| service.publish(id, view));
+                if !published {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 fn unix(time: SystemTime) -> u64 {
@@ -166,308 +422,248 @@ fn unix(time: SystemTime) -> u64 {
         .as_secs()
 }
 
-/// Freshness of a snapshot, with a safe error summary.
-pub fn meta(snapshot: &Snapshot) -> SnapshotMeta {
-    SnapshotMeta {
-        version: snapshot.sequence,
-        fetched_at_unix: snapshot.fetched_at.map(unix),
-        stale: snapshot.failure.as_ref().map(|failure| StaleInfo {
-            since_unix: unix(failure.since),
-            // The kind of failure and the host, so the operator knows where to look.
-            error: match &failure.host {
-                Some(host) if !failure.summary.contains(host.as_str()) => {
-                    format!("{} (host {host})", failure.summary)
-                }
-                _ => failure.summary.clone(),
-            },
-        }),
-        host: snapshot.failure.as_ref().and_then(|f| f.host.clone()),
-    }
-}
-
-fn extras(data: &ClusterData, tls_verification_disabled: bool) -> ClusterExtras {
-    let crs_auto_rebalance = data
-        .cluster_options
-        .as_ref()
-        .and_then(|options| options.crs.as_ref())
-        .and_then(|crs| crs.ha_auto_rebalance)
-        .unwrap_or(false);
-    ClusterExtras {
-        quorate: data.quorate,
-        crs_auto_rebalance,
-        tls_verification_off: tls_verification_disabled,
-        missing_privileges: data.missing_privileges.clone().unwrap_or_default(),
-    }
-}
-
-/// Converts Proxmox's shapes into the domain's cluster model.
-pub fn to_domain(data: &ClusterData) -> ClusterSnapshot {
-    let maintenance = data.maintenance_nodes();
-    let nodes = data
-        .nodes()
-        .filter_map(|resource| {
-            let name = resource.node.clone()?;
-            let version = data
-                .node_status
-                .get(&name)
-                .and_then(|status| status.pveversion.as_deref())
-                .map(pve_version)
-                .unwrap_or_default();
-            Some(Node {
-                status: match resource.status.as_deref() {
-                    Some("online") => NodeStatus::Online,
-                    Some("offline") => NodeStatus::Offline,
-                    _ => NodeStatus::Unknown,
-                },
-                cpu_usage: resource.cpu.unwrap_or(0.0),
-                cpu_cores: whole(resource.maxcpu),
-                mem_used: resource.mem.unwrap_or(0),
-                mem_total: resource.maxmem.unwrap_or(0),
-                disk_used: resource.disk.unwrap_or(0),
-                disk_total: resource.maxdisk.unwrap_or(0),
-                pve_version: version,
-                ha_maintenance: maintenance.contains(&name),
-                psi: None,
-                name,
-            })
-        })
-        .collect();
-
-    let guests: Vec<Guest> = data
-        .guests()
-        .filter(|g| !g.template)
-        .filter_map(guest)
-        .collect();
-
-    let mut pools: BTreeMap<String, Vec<String>> = data
-        .pools
-        .iter()
-        .map(|pool| (pool.poolid.clone(), Vec::new()))
-        .collect();
-    for guest in &guests {
-        if let Some(pool) = &guest.pool {
-            pools
-                .entry(pool.clone())
-                .or_default()
-                .push(guest.name.clone());
-        }
-    }
-
-    let ha_rules = data
-        .ha_rules
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(|rule| HaRule {
-            id: rule.rule.clone(),
-            kind: match (rule.kind.as_str(), rule.affinity.as_deref()) {
-                ("node-affinity", _) => HaRuleKind::NodeAffinity,
-                (_, Some("negative")) => HaRuleKind::ResourceAntiAffinity,
-                _ => HaRuleKind::ResourceAffinity,
-            },
-            members: rule
-                .resources
-                .split(',')
-                .filter_map(|sid| sid.trim().split_once(':'))
-                .filter_map(|(_, vmid)| vmid.parse().ok())
-                .collect(),
-            // ProxLB takes the node list verbatim (priorities included); keep the raw entries.
-            nodes: rule
-                .nodes
-                .as_deref()
-                .map(|nodes| {
-                    nodes
-                        .split(',')
-                        .map(|n| n.trim().to_owned())
-                        .filter(|n| !n.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            disabled: rule.disable,
-        })
-        .collect();
-
-    ClusterSnapshot {
-        nodes,
-        guests,
-        pools: pools
-            .into_iter()
-            .map(|(id, members)| Pool { id, members })
-            .collect(),
-        ha_rules,
-    }
-}
-
-fn guest(resource: &ClusterResource) -> Option<Guest> {
-    let kind = match resource.kind {
-        ResourceType::Qemu => GuestKind::Vm,
-        ResourceType::Lxc => GuestKind::Ct,
-        _ => return None,
-    };
-    let vmid = resource.vmid?;
-    Some(Guest {
-        vmid,
-        name: resource.name.clone().unwrap_or_else(|| format!("{vmid}")),
-        kind,
-        status: match resource.status.as_deref() {
-            Some("running") => GuestStatus::Running,
-            Some("stopped") => GuestStatus::Stopped,
-            _ => GuestStatus::Other,
-        },
-        node: resource.node.clone().unwrap_or_default(),
-        cpus: whole(resource.maxcpu),
-        cpu_usage: resource.cpu.unwrap_or(0.0),
-        mem_used: resource.mem.unwrap_or(0),
-        mem_total: resource.maxmem.unwrap_or(0),
-        disk_used: resource.disk.unwrap_or(0),
-        disk_total: resource.maxdisk.unwrap_or(0),
-        tags: resource.tag_list(),
-        pool: resource.pool.clone(),
-        ha_managed: resource.hastate.is_some(),
-        lock: resource.lock.clone(),
-        psi: None,
-    })
-}
-
-/// `pve-manager/9.0.3/abcdef` → `9.0.3`; a bare version stays as it is.
-fn pve_version(raw: &str) -> String {
-    raw.split('/').nth(1).unwrap_or(raw).to_owned()
-}
-
-fn whole(value: Option<f64>) -> u32 {
-    value
-        .map(|v| v.round().clamp(0.0, f64::from(u32::MAX)) as u32)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pve_wire::PveError;
+    use crate::testing::{FakeConnector, FakePve, ManualClock, ResourcesAnswer};
 
-    #[test]
-    fn versions_are_taken_from_pve_manager_strings() {
-        assert_eq!(pve_version("pve-manager/9.0.3/0123abcd"), "9.0.3");
-        assert_eq!(pve_version("8.4.1"), "8.4.1");
+    fn start(connector: Arc<FakeConnector>) -> (ClusterService, CancellationToken) {
+        start_polling_every(connector, Duration::from_secs(600))
     }
 
-    #[test]
-    fn rrd_samples_become_sorted_load_points_without_gaps() {
-        let sample = |time: Option<i64>, cpu: Option<f64>, used: Option<f64>| NodeRrdPoint {
-            time,
-            cpu,
-            memused: used,
-            memtotal: Some(200.0),
-            ..NodeRrdPoint::default()
-        };
-        let points = load_points(&[
-            sample(Some(120), Some(0.5), Some(50.0)),
-            sample(Some(60), Some(0.25), Some(100.0)),
-            sample(Some(180), None, Some(10.0)),
-            sample(None, Some(0.1), Some(10.0)),
-        ]);
-        assert_eq!(
-            points,
-            vec![
-                LoadPoint {
-                    time_unix: 60,
-                    cpu_percent: 25.0,
-                    mem_percent: 50.0
+    fn start_polling_every(
+        connector: Arc<FakeConnector>,
+        interval: Duration,
+    ) -> (ClusterService, CancellationToken) {
+        let shutdown = CancellationToken::new();
+        let service = ClusterService::start(
+            connector,
+            ManualClock::new(),
+            ClusterOptions {
+                snapshot: SnapshotConfig {
+                    interval,
+                    ..SnapshotConfig::default()
                 },
-                LoadPoint {
-                    time_unix: 120,
-                    cpu_percent: 50.0,
-                    mem_percent: 25.0
-                },
-            ]
+                utc_offset_seconds: 0,
+            },
+            shutdown.clone(),
         );
+        (service, shutdown)
     }
 
-    #[test]
-    fn whole_rounds_and_clamps() {
-        assert_eq!(whole(Some(3.6)), 4);
-        assert_eq!(whole(Some(-2.0)), 0);
-        assert_eq!(whole(None), 0);
+    fn node_names(view: &ClusterView) -> Vec<String> {
+        view.overview.nodes.iter().map(|n| n.name.clone()).collect()
     }
-}
 
-/// Connects to the cluster ProxLB's configuration file describes and starts the poller and the
-/// view service. A configuration that cannot be used gives [`ClusterSource::Unconfigured`] with
-/// a reason that is safe to show (path, field; never a secret).
-pub fn connect(
-    options: ConnectOptions,
-    clock: Arc<dyn Clock>,
-    cancel: CancellationToken,
-) -> crate::ClusterSource {
-    use crate::adapters::config_file;
-    use crate::adapters::pve::PveClient;
-    use crate::services::snapshot::{self, SnapshotConfig};
+    /// Waits (on the feed, bounded) until a published view satisfies `done`.
+    async fn until(
+        feed: &mut watch::Receiver<ClusterFeed>,
+        done: impl Fn(&ClusterView) -> bool,
+    ) -> Arc<ClusterView> {
+        let wait = async {
+            loop {
+                if let Some(view) = feed.borrow_and_update().view() {
+                    if done(view) {
+                        return Arc::clone(view);
+                    }
+                }
+                feed.changed().await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap()
+    }
 
-    let unconfigured = |reason: String| crate::ClusterSource::Unconfigured { reason };
-    let config = match config_file::load(&options.config_path) {
-        Ok(config) => config,
-        Err(error) => return unconfigured(error.to_string()),
-    };
-    let connection = match config_file::connection(
-        &options.config_path,
-        &config,
-        options.ca_file,
-        options.fingerprints,
-    ) {
-        Ok(connection) => connection,
-        Err(error) => return unconfigured(error.to_string()),
-    };
-    let client = match PveClient::new(&connection) {
-        Ok(client) => client,
-        Err(error) => {
-            return unconfigured(format!(
-                "{}: proxmox_api: {}",
-                options.config_path.display(),
-                error.safe_summary()
-            ))
+    #[tokio::test]
+    async fn reconnecting_switches_the_views_to_the_new_cluster_for_every_subscriber() {
+        let connector = FakeConnector::to(FakePve::with_nodes(&["alpha1", "alpha2"]));
+        let (service, shutdown) = start(Arc::clone(&connector));
+        let mut feed = service.subscribe();
+        let first = service.view(Duration::from_secs(10)).await.unwrap();
+        assert_eq!(node_names(&first), ["alpha1", "alpha2"]);
+
+        connector.switch_to(FakePve::with_nodes(&["beta1"]));
+        service.reconnect().unwrap();
+        // The subscriber taken before the reconnect sees the new cluster.
+        let next = until(&mut feed, |view| node_names(view) == ["beta1"]).await;
+        assert!(
+            next.overview.meta.version > first.overview.meta.version,
+            "versions keep rising across reconnects, so browsers refetch"
+        );
+        assert_eq!(
+            node_names(&service.view(Duration::from_secs(10)).await.unwrap()),
+            ["beta1"]
+        );
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn an_old_generation_never_publishes_after_a_reconnect() {
+        // Polling fast, so an old poller left running would publish within the wait below.
+        let old = FakePve::with_nodes(&["old1"]);
+        let connector = FakeConnector::to(old.clone());
+        let (service, shutdown) = start_polling_every(connector.clone(), Duration::from_millis(10));
+        service.view(Duration::from_secs(10)).await.unwrap();
+        connector.switch_to(FakePve::with_nodes(&["new1"]));
+        service.reconnect().unwrap();
+        old.answer(ResourcesAnswer::Entries(vec![crate::testing::node(
+            "zombie",
+        )]));
+        let mut feed = service.subscribe();
+        let switched = until(&mut feed, |view| node_names(view) == ["new1"]).await;
+        // Ten more cycles of the new cluster: none of them, nor anything between, is the old one.
+        let later = switched.overview.meta.version + 10;
+        let mut seen = Vec::new();
+        let wait = async {
+            loop {
+                if let Some(view) = feed.borrow_and_update().view() {
+                    seen.push(node_names(view));
+                    if view.overview.meta.version >= later {
+                        return;
+                    }
+                }
+                feed.changed().await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap();
+        assert!(seen.iter().all(|names| names == &["new1"]), "{seen:?}");
+        shutdown.cancel();
+    }
+
+    /// `view` with another version.
+    fn at_version(view: &ClusterView, version: u64) -> Arc<ClusterView> {
+        let mut view = view.clone();
+        view.overview.meta.version = version;
+        Arc::new(view)
+    }
+
+    fn published_version(service: &ClusterService) -> u64 {
+        service
+            .subscribe()
+            .borrow()
+            .view()
+            .unwrap()
+            .overview
+            .meta
+            .version
+    }
+
+    #[tokio::test]
+    async fn an_older_view_is_never_published_after_a_newer_one() {
+        let (service, shutdown) = start(FakeConnector::to(FakePve::with_nodes(&["pve1"])));
+        let view = service.view(Duration::from_secs(10)).await.unwrap();
+        let id = service.inner.lock().id;
+        let newest = view.overview.meta.version + 5;
+        assert!(service.inner.publish(id, at_version(&view, newest)));
+        assert_eq!(published_version(&service), newest);
+
+        // A build that finishes late (an older snapshot) is dropped, the generation goes on.
+        assert!(service.inner.publish(id, at_version(&view, newest - 1)));
+        assert_eq!(published_version(&service), newest);
+        assert!(service.inner.publish(id, at_version(&view, newest)));
+        assert_eq!(
+            published_version(&service),
+            newest,
+            "the same version is not re-sent"
+        );
+
+        assert!(service.inner.publish(id, at_version(&view, newest + 1)));
+        assert_eq!(published_version(&service), newest + 1);
+        // A generation that is no longer current publishes nothing, whatever its version.
+        assert!(!service.inner.publish(id + 1, at_version(&view, newest + 9)));
+        assert_eq!(published_version(&service), newest + 1);
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn views_built_off_the_workers_arrive_in_rising_version_order() {
+        let fake = FakePve::with_nodes(&["pve1"]);
+        let (service, shutdown) =
+            start_polling_every(FakeConnector::to(fake), Duration::from_millis(5));
+        let mut feed = service.subscribe();
+        let mut seen = Vec::new();
+        let wait = async {
+            while seen.len() < 20 {
+                if let Some(view) = feed.borrow_and_update().view() {
+                    seen.push(view.overview.meta.version);
+                }
+                feed.changed().await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap();
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_new_generation_starts_above_every_published_version() {
+        let connector = FakeConnector::to(FakePve::with_nodes(&["pve1"]));
+        let (service, shutdown) = start(Arc::clone(&connector));
+        let view = service.view(Duration::from_secs(10)).await.unwrap();
+        let id = service.inner.lock().id;
+        let high = view.overview.meta.version + 100;
+        assert!(service.inner.publish(id, at_version(&view, high)));
+        service.reconnect().unwrap();
+        assert!(published_version(&service) > high);
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn without_a_configuration_views_say_why_until_a_reconnect_finds_one() {
+        let connector = FakeConnector::unconfigured("/etc/proxlb/proxlb.yaml does not exist");
+        let (service, shutdown) = start(Arc::clone(&connector));
+        let error = service.view(Duration::from_secs(10)).await.unwrap_err();
+        match error {
+            Error::NotConfigured { reason, hint } => {
+                assert_eq!(reason, "/etc/proxlb/proxlb.yaml does not exist");
+                assert!(hint.contains("PROXLB_CONFIG"), "{hint}");
+            }
+            other => panic!("expected NotConfigured, got {other:?}"),
         }
-    };
-    let snapshots = snapshot::spawn(
-        Arc::new(client),
-        Arc::clone(&clock),
-        SnapshotConfig {
-            interval: options.interval,
-            ..SnapshotConfig::default()
-        },
-        cancel.clone(),
-    );
-    crate::ClusterSource::Live(spawn(
-        snapshots,
-        Arc::new(config),
-        clock,
-        options.utc_offset_seconds,
-        cancel,
-    ))
-}
+        assert_eq!(service.health(), PollerHealth::NotConfigured);
+        service.request_refresh(); // nothing to refresh, and no panic
 
-/// What [`connect`] needs.
-#[derive(Clone, Debug)]
-pub struct ConnectOptions {
-    /// ProxLB's configuration file.
-    pub config_path: std::path::PathBuf,
-    /// Extra CA bundle for Proxmox's certificate.
-    pub ca_file: Option<std::path::PathBuf>,
-    /// Pinned certificate fingerprints (win over the CA file).
-    pub fingerprints: Vec<crate::adapters::pve::Fingerprint>,
-    /// Poll interval.
-    pub interval: Duration,
-    /// Offset of ProxLB's local time from UTC, for maintenance schedules.
-    pub utc_offset_seconds: i64,
-}
+        let mut feed = service.subscribe();
+        connector.switch_to(FakePve::with_nodes(&["pve1"]));
+        service.reconnect().unwrap();
+        until(&mut feed, |view| node_names(view) == ["pve1"]).await;
+        assert!(matches!(service.health(), PollerHealth::Running { .. }));
+        shutdown.cancel();
+    }
 
-impl ConnectOptions {
-    /// The options the server's settings ask for.
-    pub fn from_settings(settings: &crate::Settings) -> Self {
-        Self {
-            config_path: settings.proxlb_config.clone(),
-            ca_file: settings.ca_file.clone(),
-            fingerprints: settings.pve_fingerprints.clone(),
-            interval: settings.poll_interval,
-            utc_offset_seconds: settings.utc_offset_minutes * 60,
+    #[tokio::test]
+    async fn health_follows_the_poller() {
+        let fake = FakePve::with_nodes(&["pve1"]);
+        let (service, shutdown) = start(FakeConnector::to(fake.clone()));
+        service.view(Duration::from_secs(10)).await.unwrap();
+        assert!(matches!(
+            service.health(),
+            PollerHealth::Running {
+                fetched_at_unix: Some(_)
+            }
+        ));
+
+        fake.answer(ResourcesAnswer::Fail(PveError::Unreachable {
+            host: "pve1:8006".into(),
+        }));
+        service.request_refresh();
+        let mut feed = service.subscribe();
+        until(&mut feed, |view| view.overview.meta.stale.is_some()).await;
+        assert!(matches!(service.health(), PollerHealth::Stale { .. }));
+        assert!(service.health().is_healthy());
+
+        shutdown.cancel();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while service.health() != PollerHealth::Stopped {
+            assert!(Instant::now() < deadline, "{:?}", service.health());
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        assert!(!service.health().is_healthy());
     }
 }

@@ -22,47 +22,57 @@ pub fn server_info(state: &AppState) -> ServerInfo {
         version: VERSION.to_owned(),
         started_at_unix,
         uptime_seconds: uptime.as_secs(),
-        demo: state.demo,
+        demo: state.settings.demo,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, SystemTime};
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::ports::Clock;
+    use crate::testing::{self, FakeConnector, ManualClock, TempDataDir};
     use crate::Settings;
 
-    /// A clock tests can move by hand.
-    struct ManualClock(Mutex<SystemTime>);
-
-    impl Clock for ManualClock {
-        fn now(&self) -> SystemTime {
-            *self.0.lock().unwrap()
-        }
+    async fn state_at(clock: &Arc<ManualClock>, settings: Settings) -> (AppState, TempDataDir) {
+        let ports = testing::ports(
+            Arc::clone(clock) as _,
+            FakeConnector::unconfigured("no cluster in this test"),
+        );
+        testing::wire_private(settings, ports).await
     }
 
-    #[test]
-    fn uptime_follows_the_clock() {
+    #[tokio::test]
+    async fn uptime_follows_the_clock() {
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let clock = Arc::new(ManualClock(Mutex::new(start)));
-        let state = AppState::new(Settings::default(), clock.clone());
+        let clock = ManualClock::at(start);
+        let (state, _dir) = state_at(&clock, Settings::default()).await;
         assert_eq!(server_info(&state).uptime_seconds, 0);
-        *clock.0.lock().unwrap() = start + Duration::from_secs(90);
+        clock.set(start + Duration::from_secs(90));
         let info = server_info(&state);
         assert_eq!(info.uptime_seconds, 90);
         assert_eq!(info.started_at_unix, 1_700_000_000);
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert!(!info.demo);
     }
 
-    #[test]
-    fn a_clock_that_went_backwards_reports_zero_uptime() {
+    #[tokio::test]
+    async fn a_clock_that_went_backwards_reports_zero_uptime() {
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let clock = Arc::new(ManualClock(Mutex::new(start)));
-        let state = AppState::new(Settings::default(), clock.clone());
-        *clock.0.lock().unwrap() = start - Duration::from_secs(5);
+        let clock = ManualClock::at(start);
+        let (state, _dir) = state_at(&clock, Settings::default()).await;
+        clock.set(start - Duration::from_secs(5));
         assert_eq!(server_info(&state).uptime_seconds, 0);
+    }
+
+    #[tokio::test]
+    async fn demo_mode_is_read_from_the_settings() {
+        let settings = Settings {
+            demo: true,
+            ..Settings::default()
+        };
+        let (state, _dir) = state_at(&ManualClock::new(), settings).await;
+        assert!(server_info(&state).demo);
     }
 }

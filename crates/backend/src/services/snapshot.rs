@@ -3,11 +3,15 @@
 //!
 //! - One fetch cycle per interval (default 10 s), whatever the number of subscribers; "refresh
 //!   now" demands that arrive while a cycle runs are coalesced into one more cycle.
-//! - Requests per cycle: 9 cluster-wide calls (`/cluster/resources`, `/cluster/status`,
+//! - Requests per cycle: 8 cluster-wide calls (`/cluster/resources`, `/cluster/status`,
 //!   `/cluster/options`, `/cluster/tasks`, `/cluster/ha/status/current`, `/cluster/ha/rules`,
-//!   `/pools`, `/access/permissions`, `/version`) plus one `/nodes/{node}/status` per online node
-//!   (optional). Nothing per guest: `/cluster/resources` already carries each guest's node,
-//!   status, usage, `tags` (PVE ≥ 7.3), `pool`, `lock` and `hastate`.
+//!   `/pools`, `/access/permissions`) plus one `/nodes/{node}/status` per online node
+//!   (optional; it also carries each node's PVE version, so `/version` is not polled). Nothing
+//!   per guest: `/cluster/resources` already carries each guest's node, status, usage, `tags`
+//!   (PVE ≥ 7.3), `pool`, `lock` and `hastate`.
+//! - The cluster-wide calls run concurrently, then the per-node ones: an unreachable host marks
+//!   the snapshot stale within one request timeout (per configured host), and a failing
+//!   `/cluster/resources` ends the cycle at once.
 //! - On failure the last good data stays published, marked with a [`SnapshotFailure`] (kind of
 //!   failure, host, a safe summary, since when) so the UI can show its age. Failures of one
 //!   optional section (e.g. 403 on `/cluster/status` for a token without `Sys.Audit`) do not fail
@@ -25,12 +29,12 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapters::pve::dto::{
-    quorum, ClusterOptions, ClusterResource, ClusterStatusEntry, HaRule, HaStatusEntry,
-    NodeRrdPoint, NodeStatus, PoolSummary, RrdCf, RrdTimeframe, TaskEntry, VersionInfo,
-};
-use crate::adapters::pve::{FailureKind, PveError};
 use crate::ports::{Clock, PveApi};
+use crate::pve_wire::dto::{
+    quorum, ClusterOptions, ClusterResource, ClusterStatusEntry, HaRule, HaStatusEntry,
+    NodeRrdPoint, NodeStatus, PoolSummary, RrdCf, RrdTimeframe, TaskEntry,
+};
+use crate::pve_wire::{FailureKind, PveError};
 
 /// Default refresh interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -65,8 +69,6 @@ impl Default for SnapshotConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
-    /// `/version`.
-    Version,
     /// `/cluster/status` (quorum).
     ClusterStatus,
     /// `/cluster/options` (CRS).
@@ -103,8 +105,6 @@ pub struct SectionWarning {
 /// What the poller last fetched successfully, at the level of PVE's DTOs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterData {
-    /// `/version` of the answering node.
-    pub version: Option<VersionInfo>,
     /// `/cluster/status` (empty without `Sys.Audit`).
     pub cluster_status: Vec<ClusterStatusEntry>,
     /// Quorum from `/cluster/status`, when known.
@@ -433,24 +433,38 @@ fn section<T>(
     }
 }
 
+/// The warning for a per-node section that failed on `node`.
+fn node_warning(section: Section, node: &str, error: &PveError) -> SectionWarning {
+    SectionWarning {
+        section,
+        node: Some(node.to_owned()),
+        kind: error.kind(),
+        summary: error.safe_summary(),
+    }
+}
+
 /// One fetch cycle. Fails only when `/cluster/resources` fails; other sections degrade.
 pub async fn fetch(
     api: &dyn PveApi,
     config: &SnapshotConfig,
     previous: Option<&ClusterData>,
 ) -> Result<ClusterData, PveError> {
-    let (resources, status, options, tasks, ha_status, ha_rules, pools, permissions, version) = tokio::join!(
-        api.cluster_resources(None),
-        api.cluster_status(),
-        api.cluster_options(),
-        api.cluster_tasks(),
-        api.ha_status_current(),
-        api.ha_rules(),
-        api.pools(),
-        api.permissions(),
-        api.version(),
-    );
-    let resources = resources?;
+    // All cluster-wide calls at once, so an unreachable or slow host costs one timeout per
+    // cycle, not one per call; when `/cluster/resources` fails the cycle fails at once and the
+    // other calls are dropped.
+    let optional = async {
+        Ok(tokio::join!(
+            api.cluster_status(),
+            api.cluster_options(),
+            api.cluster_tasks(),
+            api.ha_status_current(),
+            api.ha_rules(),
+            api.pools(),
+            api.permissions(),
+        ))
+    };
+    let (resources, (status, options, tasks, ha_status, ha_rules, pools, permissions)) =
+        tokio::try_join!(api.cluster_resources(None), optional)?;
     let mut warnings = Vec::new();
 
     let cluster_status = section(
@@ -502,17 +516,10 @@ pub async fn fetch(
     )
     .unwrap_or_default();
     let missing_privileges = section(
-        permissions.map(|p| Some(p.missing(&crate::adapters::pve::REQUIRED_PRIVILEGES))),
+        permissions.map(|p| Some(p.missing(&crate::pve_wire::REQUIRED_PRIVILEGES))),
         Section::Permissions,
         &mut warnings,
         previous.map(|p| p.missing_privileges.clone()),
-    )
-    .flatten();
-    let version = section(
-        version.map(Some),
-        Section::Version,
-        &mut warnings,
-        previous.map(|p| p.version.clone()),
     )
     .flatten();
 
@@ -521,49 +528,47 @@ pub async fn fetch(
         .filter(|r| r.is_node() && r.is_online())
         .filter_map(|r| r.node.clone())
         .collect();
+    // The per-node calls of both kinds at once, too.
+    let history = async {
+        if config.node_history {
+            join_all(
+                online
+                    .iter()
+                    .map(|node| api.node_rrddata(node, RrdTimeframe::Hour, RrdCf::Average)),
+            )
+            .await
+        } else {
+            Vec::new()
+        }
+    };
+    let statuses = async {
+        if config.node_status {
+            join_all(online.iter().map(|node| api.node_status(node))).await
+        } else {
+            Vec::new()
+        }
+    };
+    let (history, statuses) = tokio::join!(history, statuses);
     let mut node_history = BTreeMap::new();
-    if config.node_history {
-        let results = join_all(
-            online
-                .iter()
-                .map(|node| api.node_rrddata(node, RrdTimeframe::Hour, RrdCf::Average)),
-        )
-        .await;
-        for (node, result) in online.iter().zip(results) {
-            match result {
-                Ok(points) => {
-                    node_history.insert(node.clone(), points);
-                }
-                Err(error) => warnings.push(SectionWarning {
-                    section: Section::NodeHistory,
-                    node: Some(node.clone()),
-                    kind: error.kind(),
-                    summary: error.safe_summary(),
-                }),
+    for (node, result) in online.iter().zip(history) {
+        match result {
+            Ok(points) => {
+                node_history.insert(node.clone(), points);
             }
+            Err(error) => warnings.push(node_warning(Section::NodeHistory, node, &error)),
         }
     }
     let mut node_status = BTreeMap::new();
-    if config.node_status {
-        let online = online.clone();
-        let results = join_all(online.iter().map(|node| api.node_status(node))).await;
-        for (node, result) in online.into_iter().zip(results) {
-            match result {
-                Ok(status) => {
-                    node_status.insert(node, status);
-                }
-                Err(error) => warnings.push(SectionWarning {
-                    section: Section::NodeStatus,
-                    node: Some(node),
-                    kind: error.kind(),
-                    summary: error.safe_summary(),
-                }),
+    for (node, result) in online.iter().zip(statuses) {
+        match result {
+            Ok(status) => {
+                node_status.insert(node.clone(), status);
             }
+            Err(error) => warnings.push(node_warning(Section::NodeStatus, node, &error)),
         }
     }
 
     Ok(ClusterData {
-        version,
         quorate: quorum(&cluster_status),
         cluster_status,
         resources,

@@ -2,36 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::UNIX_EPOCH;
 
 use super::*;
-use crate::adapters::pve::dto::{
+use crate::pve_wire::dto::{
     ClusterResource, GuestConfig, GuestKind, GuestListEntry, HaManagerStatus, HaResource,
     NodeListEntry, NodeRrdPoint, Permissions, PoolDetail, ResourceFilter, ResourceType, RrdCf,
-    RrdTimeframe,
+    RrdTimeframe, VersionInfo,
 };
-
-/// A clock tests move by hand.
-struct ManualClock(Mutex<SystemTime>);
-
-impl ManualClock {
-    fn new() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(
-            UNIX_EPOCH + Duration::from_secs(1_795_365_000),
-        )))
-    }
-
-    fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap();
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap()
-    }
-}
+use crate::testing::ManualClock;
 
 /// A fake cluster: two online nodes and one that can go offline, three guests.
 #[derive(Default)]
@@ -42,6 +20,10 @@ struct Fake {
     forbid_cluster_status: bool,
     rules_not_implemented: bool,
     resources_delay: Duration,
+    /// How long `/cluster/status` takes (an optional, cluster-wide call).
+    status_delay: Duration,
+    /// How long each per-node call takes.
+    node_delay: Duration,
 }
 
 impl Fake {
@@ -94,6 +76,7 @@ impl PveApi for Fake {
 
     async fn cluster_status(&self) -> Result<Vec<ClusterStatusEntry>, PveError> {
         self.count("cluster_status");
+        tokio::time::sleep(self.status_delay).await;
         if self.forbid_cluster_status {
             return Err(PveError::Forbidden {
                 path: "/cluster/status".into(),
@@ -136,6 +119,7 @@ impl PveApi for Fake {
 
     async fn node_status(&self, node: &str) -> Result<NodeStatus, PveError> {
         self.count("node_status");
+        tokio::time::sleep(self.node_delay).await;
         if node == "pve3" && *self.pve3_offline.lock().unwrap() {
             return Err(PveError::Server {
                 status: 595,
@@ -156,6 +140,7 @@ impl PveApi for Fake {
         _cf: RrdCf,
     ) -> Result<Vec<NodeRrdPoint>, PveError> {
         self.count("node_rrddata");
+        tokio::time::sleep(self.node_delay).await;
         Ok(Vec::new())
     }
 
@@ -497,4 +482,47 @@ async fn cancellation_stops_the_poller_and_refresh_does_not_hang() {
     handle.stopped().await;
     let snapshot = handle.refresh().await;
     assert_eq!(snapshot.sequence, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_resources_call_ends_the_cycle_without_waiting_for_the_others() {
+    let fake = Fake {
+        resources_delay: Duration::from_secs(5),
+        status_delay: Duration::from_secs(3600),
+        ..Fake::default()
+    };
+    fake.fail_with(Some(PveError::Timeout {
+        host: "pve1:8006".into(),
+    }));
+    let started = Instant::now();
+    let result = fetch(&fake, &SnapshotConfig::default(), None).await;
+    assert_eq!(
+        result.unwrap_err(),
+        PveError::Timeout {
+            host: "pve1:8006".into()
+        }
+    );
+    // Failed when `/cluster/resources` did, not when `/cluster/status` would have answered.
+    assert!(
+        started.elapsed() < Duration::from_secs(3600),
+        "waited for /cluster/status"
+    );
+    assert_eq!(fake.calls("cluster_status"), 1, "it was asked concurrently");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_per_node_calls_of_both_kinds_run_at_once() {
+    let step = Duration::from_secs(10);
+    let fake = Fake {
+        node_delay: step,
+        ..Fake::default()
+    };
+    let started = Instant::now();
+    let data = fetch(&fake, &SnapshotConfig::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(data.node_status.len(), 3);
+    assert_eq!(data.node_history.len(), 3);
+    assert_eq!(fake.calls("node_status") + fake.calls("node_rrddata"), 6);
+    assert!(started.elapsed() < 2 * step, "{:?}", started.elapsed());
 }

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The fixed text shown instead of a secret (ProxLB overwrites secrets with the same string).
-pub const SECRET_MASK: &str = "********";
+use crate::secret::Secret;
 
 /// Default Proxmox API port.
 pub const DEFAULT_API_PORT: u16 = 8006;
@@ -54,20 +53,6 @@ impl ProxLbConfig {
             solver: SolverConfig::default(),
         }
     }
-
-    /// A copy safe to display: a set `pass` or `token_secret` is replaced by [`SECRET_MASK`].
-    /// Unset secrets stay `None`, so the UI can still tell "not set" from "set".
-    pub fn masked(&self) -> Self {
-        let mut copy = self.clone();
-        let mask = |secret: &mut Option<String>| {
-            if secret.is_some() {
-                *secret = Some(SECRET_MASK.to_owned());
-            }
-        };
-        mask(&mut copy.proxmox_api.pass);
-        mask(&mut copy.proxmox_api.token_secret);
-        copy
-    }
 }
 
 fn default_true() -> bool {
@@ -84,15 +69,16 @@ pub struct ProxmoxApiConfig {
     pub hosts: Vec<String>,
     /// `user@realm` (also the token owner).
     pub user: String,
-    /// Password for ticket login.
+    /// Password for ticket login. A [`Secret`]: `Debug` and `Serialize` show [`SECRET_MASK`];
+    /// unset stays `None`, so a display can still tell "not set" from "set".
     #[serde(default)]
-    pub pass: Option<String>,
+    pub pass: Option<Secret>,
     /// Token name only (no `@` or `!`).
     #[serde(default)]
     pub token_id: Option<String>,
-    /// Token secret; mutually exclusive with `pass`.
+    /// Token secret; mutually exclusive with `pass`. A [`Secret`] like `pass`.
     #[serde(default)]
-    pub token_secret: Option<String>,
+    pub token_secret: Option<Secret>,
     /// Verify TLS certificates.
     #[serde(default = "default_true")]
     pub ssl_verification: bool,
@@ -732,9 +718,14 @@ mod tests {
             config.balancing.node_resource_reserve.as_ref().unwrap()["node01"][&Resource::Memory],
             6
         );
-        // Serialising writes ProxLB's own spellings back.
+        // Serialising writes ProxLB's own spellings back, secrets masked.
+        assert_eq!(
+            config.proxmox_api.pass.as_ref().map(Secret::expose),
+            Some("crazyPassw0rd!")
+        );
         let out = serde_json::to_string(&config).unwrap();
-        assert!(out.contains(r#""pass":"crazyPassw0rd!""#));
+        assert!(out.contains(r#""pass":"********""#), "{out}");
+        assert!(!out.contains("crazyPassw0rd!"), "{out}");
         assert!(out.contains(r#""pre-migration":10"#));
         assert!(out.contains(r#""type":"anti-affinity""#));
         for kind in [AffinityType::Affinity, AffinityType::AntiAffinity] {
@@ -758,23 +749,33 @@ mod tests {
     }
 
     #[test]
-    fn masking_hides_set_secrets_only() {
-        let mut config = ProxLbConfig::with_api(vec![], "root@pam");
-        config.proxmox_api.pass = Some("secret".into());
-        let masked = config.masked();
-        assert_eq!(masked.proxmox_api.pass.as_deref(), Some(SECRET_MASK));
-        assert_eq!(masked.proxmox_api.token_secret, None);
-        assert_eq!(config.proxmox_api.pass.as_deref(), Some("secret"));
+    fn secrets_never_show_in_debug_or_serialized_config() {
+        let mut config = ProxLbConfig::with_api(vec!["pve1".into()], "root@pam");
+        config.proxmox_api.pass = Some(Secret::new("hunter2-pass"));
+        let debug = format!("{config:?} {:#?}", config.proxmox_api);
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains(crate::secret::SECRET_MASK), "{debug}");
+        assert!(debug.contains("root@pam"), "{debug}");
         config.proxmox_api.pass = None;
         config.proxmox_api.token_id = Some("proxlb".into());
-        config.proxmox_api.token_secret = Some("430e308f".into());
-        let masked = config.masked();
+        config.proxmox_api.token_secret = Some(Secret::new("430e308f-token"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("430e308f"), "{debug}");
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(!json.contains("430e308f"), "{json}");
+        // An unset secret stays unset, so a display can tell "not set" from "set".
+        assert!(json.contains(r#""pass":null"#), "{json}");
+        assert!(json.contains(r#""token_id":"proxlb""#), "{json}");
+        // Reading a file keeps the value for the connection.
+        let read: ProxLbConfig = serde_json::from_str(
+            r#"{"proxmox_api":{"hosts":["pve1"],"user":"root@pam","token_id":"proxlb","token_secret":"430e308f-token"}}"#,
+        )
+        .unwrap();
         assert_eq!(
-            masked.proxmox_api.token_secret.as_deref(),
-            Some(SECRET_MASK)
+            read.proxmox_api.token_secret.as_ref().map(Secret::expose),
+            Some("430e308f-token")
         );
-        assert_eq!(masked.proxmox_api.token_id.as_deref(), Some("proxlb"));
-        assert!(!serde_json::to_string(&masked).unwrap().contains("430e308f"));
+        assert!(!format!("{read:?}").contains("430e308f"));
     }
 
     #[test]

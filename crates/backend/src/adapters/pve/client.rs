@@ -8,48 +8,68 @@
 //!   `ticket_renew_after` is renewed with the ticket as password (falling back to the password
 //!   when that fails); a request answered 401 (ticket expired early, e.g. after a restart of the
 //!   cluster's auth key) logs in again once and is retried. Writes would carry the CSRF token.
-//! - **Tokens**: `Authorization: PVEAPIToken=user@realm!id=secret` on every request.
+//! - **Tokens**: `Authorization: PVEAPIToken=user@realm!id=secret` on every request. Until the
+//!   token has been accepted once (and again after a 401), one request at a time tries it.
+//! - **Failed authentication is cached** ([`AuthFailure`]): a refused login (or token) is not
+//!   retried before its back-off (10 s, doubling up to 5 min; reset by a success or a new client),
+//!   so a wrong password costs Proxmox VE one login per back-off step, not one per request; a
+//!   failure (refusal, timeout, unreachable host) that happened while other requests waited for
+//!   the login is their answer too, so a poll cycle fails within one timeout, not one per call.
+//! - **Body cap**: a response body larger than `max_body_bytes` (default 64 MiB) is an error naming
+//!   the limit; nothing beyond the limit is buffered.
 //! - Authorization and cookie headers are marked sensitive; secrets never reach logs or errors.
 
 use std::error::Error as StdError;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
-use super::auth::{percent_encode, ticket_cookie, token_header, Secret, Ticket, TicketResponse};
+use super::auth::{
+    percent_encode, ticket_cookie, token_header, AuthFailure, Secret, Ticket, TicketResponse,
+};
 use super::config::{PveConnectionConfig, PveCredentials, PveHost};
-use super::dto::{
+use super::tls::{client_config, tls_reason};
+use crate::clock::SystemClock;
+use crate::ports::{Clock, PveApi};
+use crate::pve_wire::dto::{
     ClusterOptions, ClusterResource, ClusterStatusEntry, Envelope, ErrorBody, GuestConfig,
     GuestKind, GuestListEntry, HaManagerStatus, HaResource, HaRule, HaStatusEntry, NodeListEntry,
     NodeRrdPoint, NodeStatus, Permissions, PoolDetail, PoolSummary, ResourceFilter, RrdCf,
     RrdTimeframe, TaskEntry, VersionInfo,
 };
-use super::error::{privilege_from_message, PveError};
-use super::tls::{client_config, tls_reason};
-use crate::ports::PveApi;
-
-/// The privileges ProxLB needs (and checks at start): without them PVE silently filters lists.
-pub const REQUIRED_PRIVILEGES: [&str; 4] =
-    ["Sys.Audit", "VM.Audit", "Datastore.Audit", "VM.Migrate"];
+use crate::pve_wire::error::{privilege_from_message, PveError};
 
 /// Header carrying the CSRF token of a ticket on writes.
 const CSRF_HEADER: &str = "CSRFPreventionToken";
 
+/// How requests authenticate.
 #[derive(Debug)]
-enum Auth {
+enum Credentials {
     Token {
         header: Secret,
     },
     Ticket {
         user: String,
         password: Secret,
-        renew_after: std::time::Duration,
-        current: Mutex<Option<Ticket>>,
+        renew_after: Duration,
     },
+}
+
+/// Authentication state shared by every request of one client.
+#[derive(Debug, Default)]
+struct AuthState {
+    /// The current ticket (ticket login).
+    ticket: Option<Ticket>,
+    /// The API token was accepted since the last failure (token login).
+    token_accepted: bool,
+    /// The last failed attempt, until one succeeds.
+    failure: Option<AuthFailure>,
 }
 
 /// What one request sends to authenticate.
@@ -61,13 +81,40 @@ struct AuthHeaders {
 }
 
 /// A Proxmox VE API client for one cluster. Cheap to share behind an `Arc`.
-#[derive(Debug)]
 pub struct PveClient {
     http: reqwest::Client,
     hosts: Vec<PveHost>,
     preferred: AtomicUsize,
-    auth: Auth,
+    credentials: Credentials,
+    auth: Mutex<AuthState>,
+    /// Failed authentication attempts so far: a request that sees it change while it waited for
+    /// [`Self::auth`] takes that failure as its own answer instead of trying again.
+    auth_failures: AtomicU64,
+    /// Times the back-off of refused logins.
+    clock: Arc<dyn Clock>,
     insecure: bool,
+    max_body_bytes: u64,
+}
+
+impl std::fmt::Debug for PveClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PveClient")
+            .field("hosts", &self.hosts)
+            .field("preferred", &self.preferred)
+            .field("credentials", &self.credentials)
+            .field("auth_failures", &self.auth_failures)
+            .field("insecure", &self.insecure)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a request was the one trying the API token for everyone.
+enum TokenTurn<'a> {
+    /// The token is known to work: no lock held.
+    Accepted,
+    /// This request tries the token; the others wait on this guard.
+    Probe(MutexGuard<'a, AuthState>),
 }
 
 fn config_error(reason: &str) -> PveError {
@@ -92,7 +139,7 @@ impl PveClient {
                 "the user must include the realm, like root@pam",
             ));
         }
-        let auth = match &config.credentials {
+        let credentials = match &config.credentials {
             PveCredentials::Token {
                 user,
                 token_id,
@@ -101,7 +148,7 @@ impl PveClient {
                 if token_id.trim().is_empty() || secret.is_empty() {
                     return Err(config_error("the API token id or secret is empty"));
                 }
-                Auth::Token {
+                Credentials::Token {
                     header: token_header(user, token_id, secret),
                 }
             }
@@ -109,11 +156,10 @@ impl PveClient {
                 if password.is_empty() {
                     return Err(config_error("the password is empty"));
                 }
-                Auth::Ticket {
+                Credentials::Ticket {
                     user: user.trim().to_owned(),
                     password: password.clone(),
                     renew_after: config.ticket_renew_after,
-                    current: Mutex::new(None),
                 }
             }
         };
@@ -129,7 +175,7 @@ impl PveClient {
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             // pveproxy closes idle keep-alive connections early; do not reuse stale ones.
-            .pool_idle_timeout(std::time::Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(5))
             .user_agent(concat!("proxlb-web/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -140,9 +186,19 @@ impl PveClient {
             http,
             hosts: config.hosts.clone(),
             preferred: AtomicUsize::new(0),
-            auth,
+            credentials,
+            auth: Mutex::new(AuthState::default()),
+            auth_failures: AtomicU64::new(0),
+            clock: Arc::new(SystemClock),
             insecure: config.tls.is_insecure(),
+            max_body_bytes: config.max_body_bytes,
         })
+    }
+
+    /// Uses `clock` to time the back-off of refused logins (tests use a manual clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The configured hosts, in order.
@@ -158,7 +214,7 @@ impl PveClient {
 
     /// Whether the client authenticates with an API token (else with tickets).
     pub fn uses_token(&self) -> bool {
-        matches!(self.auth, Auth::Token { .. })
+        matches!(self.credentials, Credentials::Token { .. })
     }
 
     /// A GET request returning the envelope's `data`.
@@ -167,12 +223,30 @@ impl PveClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, PveError> {
-        let headers = self.auth_headers().await?;
+        let (user, password, renew_after) = match &self.credentials {
+            Credentials::Token { header } => {
+                let turn = self.token_turn().await?;
+                let headers = AuthHeaders {
+                    authorization: Some(header.clone()),
+                    ..AuthHeaders::default()
+                };
+                let answer = self.send(&Method::GET, path, query, None, &headers).await;
+                self.token_outcome(turn, &answer).await;
+                let (status, body) = answer?;
+                return decode("GET", path, status, &body);
+            }
+            Credentials::Ticket {
+                user,
+                password,
+                renew_after,
+            } => (user, password, *renew_after),
+        };
+        let headers = self.ticket_headers(user, password, renew_after).await?;
         let (status, body) = self.send(&Method::GET, path, query, None, &headers).await?;
         if status == StatusCode::UNAUTHORIZED {
             if let Some(stale) = &headers.ticket {
                 tracing::debug!(path, "ticket rejected; logging in again");
-                let headers = self.relogin(stale).await?;
+                let headers = self.relogin(user, password, stale).await?;
                 let (status, body) = self.send(&Method::GET, path, query, None, &headers).await?;
                 return decode("GET", path, status, &body);
             }
@@ -180,65 +254,151 @@ impl PveClient {
         decode("GET", path, status, &body)
     }
 
-    async fn auth_headers(&self) -> Result<AuthHeaders, PveError> {
-        match &self.auth {
-            Auth::Token { header } => Ok(AuthHeaders {
-                authorization: Some(header.clone()),
-                ..AuthHeaders::default()
-            }),
-            Auth::Ticket {
-                user,
-                password,
-                renew_after,
-                current,
-            } => {
-                let mut guard = current.lock().await;
-                if let Some(ticket) = guard.as_ref() {
-                    if !ticket.needs_renewal(Instant::now(), *renew_after) {
-                        return Ok(ticket_headers(ticket));
-                    }
-                    match self.login(user, &ticket.ticket).await {
-                        Ok(renewed) => {
-                            tracing::debug!("Proxmox VE ticket renewed");
-                            let headers = ticket_headers(&renewed);
-                            *guard = Some(renewed);
-                            return Ok(headers);
-                        }
-                        Err(PveError::Unauthorized) => {
-                            tracing::debug!("ticket renewal refused; logging in with the password");
-                        }
-                        Err(other) => return Err(other),
-                    }
+    /// The cached failure this request must answer with instead of trying: one that happened
+    /// while it waited for the lock (`seen` is the failure count before waiting), or one still
+    /// in its back-off.
+    fn cached_failure(&self, state: &AuthState, seen: u64) -> Result<(), PveError> {
+        let Some(failure) = &state.failure else {
+            return Ok(());
+        };
+        if self.auth_failures.load(Ordering::SeqCst) != seen || failure.blocks(self.clock.now()) {
+            return Err(failure.error.clone());
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of an authentication attempt made while holding the lock.
+    fn settle<T>(&self, state: &mut AuthState, result: Result<T, PveError>) -> Result<T, PveError> {
+        match result {
+            Ok(value) => {
+                if state.failure.take().is_some() {
+                    tracing::info!("Proxmox VE accepted the credentials again");
                 }
-                let fresh = self.login(user, password).await?;
-                let headers = ticket_headers(&fresh);
-                *guard = Some(fresh);
-                Ok(headers)
+                Ok(value)
+            }
+            Err(error) => {
+                let failure = AuthFailure::after(state.failure.as_ref(), error, self.clock.now());
+                let backoff = failure.backoff();
+                if !backoff.is_zero() {
+                    tracing::warn!(
+                        error = %failure.error,
+                        retry_in_seconds = backoff.as_secs(),
+                        "Proxmox VE refused the credentials; not asking again before the back-off"
+                    );
+                }
+                let error = failure.error.clone();
+                state.failure = Some(failure);
+                self.auth_failures.fetch_add(1, Ordering::SeqCst);
+                Err(error)
             }
         }
     }
 
-    /// Logs in with the password after `stale` was rejected, unless another request already did.
-    async fn relogin(&self, stale: &Secret) -> Result<AuthHeaders, PveError> {
-        let Auth::Ticket {
-            user,
-            password,
-            current,
-            ..
-        } = &self.auth
-        else {
-            return Err(PveError::Unauthorized);
+    /// Whether this request may use the token freely or must try it for everyone (first use,
+    /// or after a failure whose back-off has passed); the cached failure otherwise.
+    async fn token_turn(&self) -> Result<TokenTurn<'_>, PveError> {
+        let seen = self.auth_failures.load(Ordering::SeqCst);
+        let state = self.auth.lock().await;
+        if state.token_accepted {
+            return Ok(TokenTurn::Accepted);
+        }
+        self.cached_failure(&state, seen)?;
+        Ok(TokenTurn::Probe(state))
+    }
+
+    /// Learns from a token request's answer: accepted, refused (401) or not answered.
+    async fn token_outcome(
+        &self,
+        turn: TokenTurn<'_>,
+        answer: &Result<(StatusCode, Vec<u8>), PveError>,
+    ) {
+        let refused = matches!(answer, Ok((status, _)) if *status == StatusCode::UNAUTHORIZED);
+        match turn {
+            TokenTurn::Probe(mut state) => {
+                let result = match answer {
+                    Ok(_) if refused => Err(PveError::Unauthorized),
+                    // Any other status: Proxmox VE checked the token before answering.
+                    Ok(_) => Ok(()),
+                    // No answer from the host: the waiting requests would not get one either.
+                    Err(error) if error.is_transport_or_auth() => Err(error.clone()),
+                    // An answer about this request only (e.g. too large): the next one tries.
+                    Err(_) => return,
+                };
+                state.token_accepted = result.is_ok();
+                // The error goes back to the caller through `answer`.
+                let _ = self.settle(&mut state, result);
+            }
+            TokenTurn::Accepted if refused => {
+                let mut state = self.auth.lock().await;
+                // The first request to see the token revoked records it; later ones were sent
+                // before they knew.
+                if state.token_accepted {
+                    state.token_accepted = false;
+                    let _ = self.settle::<()>(&mut state, Err(PveError::Unauthorized));
+                }
+            }
+            TokenTurn::Accepted => {}
+        }
+    }
+
+    /// The ticket headers, logging in (or renewing the ticket) first when needed.
+    async fn ticket_headers(
+        &self,
+        user: &str,
+        password: &Secret,
+        renew_after: Duration,
+    ) -> Result<AuthHeaders, PveError> {
+        let seen = self.auth_failures.load(Ordering::SeqCst);
+        let mut state = self.auth.lock().await;
+        if let Some(ticket) = &state.ticket {
+            if !ticket.needs_renewal(Instant::now(), renew_after) {
+                return Ok(ticket_headers(ticket));
+            }
+        }
+        self.cached_failure(&state, seen)?;
+        let old = state.ticket.as_ref().map(|ticket| ticket.ticket.clone());
+        let result = match old {
+            Some(old) => match self.login(user, &old).await {
+                Ok(renewed) => {
+                    tracing::debug!("Proxmox VE ticket renewed");
+                    Ok(renewed)
+                }
+                Err(PveError::Unauthorized) => {
+                    tracing::debug!("ticket renewal refused; logging in with the password");
+                    state.ticket = None;
+                    self.login(user, password).await
+                }
+                Err(other) => Err(other),
+            },
+            None => self.login(user, password).await,
         };
-        let mut guard = current.lock().await;
-        if let Some(ticket) = guard.as_ref() {
+        let fresh = self.settle(&mut state, result)?;
+        let headers = ticket_headers(&fresh);
+        state.ticket = Some(fresh);
+        Ok(headers)
+    }
+
+    /// Logs in with the password after `stale` was rejected, unless another request already did
+    /// (or already failed to).
+    async fn relogin(
+        &self,
+        user: &str,
+        password: &Secret,
+        stale: &Secret,
+    ) -> Result<AuthHeaders, PveError> {
+        let seen = self.auth_failures.load(Ordering::SeqCst);
+        let mut state = self.auth.lock().await;
+        if let Some(ticket) = &state.ticket {
             if &ticket.ticket != stale {
                 return Ok(ticket_headers(ticket));
             }
         }
-        *guard = None;
-        let fresh = self.login(user, password).await?;
+        state.ticket = None;
+        self.cached_failure(&state, seen)?;
+        let result = self.login(user, password).await;
+        let fresh = self.settle(&mut state, result)?;
         let headers = ticket_headers(&fresh);
-        *guard = Some(fresh);
+        state.ticket = Some(fresh);
         Ok(headers)
     }
 
@@ -321,11 +481,9 @@ impl PveClient {
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
-                    response
-                        .bytes()
+                    read_body(response, self.max_body_bytes, path, host)
                         .await
-                        .map(|body| (status, body.to_vec()))
-                        .map_err(|e| transport_error(&e, host))
+                        .map(|body| (status, body))
                 }
                 Err(e) => Err(transport_error(&e, host)),
             };
@@ -337,7 +495,10 @@ impl PveClient {
                     self.preferred.store(index, Ordering::Relaxed);
                     return Ok(answer);
                 }
-                Err(error @ PveError::Config { .. }) => return Err(error),
+                // Answers, not host failures: another host would not do better.
+                Err(error @ (PveError::Config { .. } | PveError::TooLarge { .. })) => {
+                    return Err(error)
+                }
                 Err(error) => {
                     tracing::debug!(host = %host, %error, "Proxmox VE host failed; trying the next one");
                     if matches!(error, PveError::Tls { .. }) && tls_failure.is_none() {
@@ -355,6 +516,41 @@ impl PveClient {
                 host: self.hosts[start].to_string(),
             }))
     }
+}
+
+/// Reads a response body of at most `limit` bytes: a larger `Content-Length` is refused before
+/// reading, a body that grows past the limit while streaming is dropped.
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: u64,
+    path: &str,
+    host: &PveHost,
+) -> Result<Vec<u8>, PveError> {
+    let too_large = || {
+        tracing::warn!(path, limit, "Proxmox VE answer larger than the body limit");
+        PveError::TooLarge {
+            path: path.to_owned(),
+            limit,
+        }
+    };
+    let announced = response.content_length();
+    if announced.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let capacity = usize::try_from(announced.unwrap_or(0)).unwrap_or(0);
+    let mut body = Vec::with_capacity(capacity);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, host))?
+    {
+        let length = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
+        if length > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn ticket_headers(ticket: &Ticket) -> AuthHeaders {
@@ -588,7 +784,7 @@ impl PveApi for PveClient {
 mod tests {
     use super::*;
     use crate::adapters::pve::config::TlsTrust;
-    use crate::adapters::pve::error::FailureKind;
+    use crate::pve_wire::FailureKind;
 
     fn token_config() -> PveConnectionConfig {
         PveConnectionConfig::new(

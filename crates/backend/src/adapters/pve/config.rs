@@ -17,6 +17,11 @@ pub const DEFAULT_PORT: u16 = 8006;
 /// Default per-request timeout. (ProxLB's own default is 1 s; its example config uses 10 s.)
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default cap on the size of one response body: 64 MiB. The largest answer the UI reads,
+/// `/cluster/resources` of a 10,000-guest cluster, is about 3.5 MB; a larger body is an error
+/// naming the limit, never an unbounded allocation.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
 /// One API endpoint: a host name or IP address and a port.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PveHost {
@@ -163,17 +168,18 @@ pub enum TlsTrust {
 }
 
 impl TlsTrust {
-    /// The mode ProxLB's settings describe: verification off wins, then pinned fingerprints,
-    /// then a CA bundle, else the system store.
+    /// The mode the settings describe: pinned fingerprints win (also over `ssl_verification:
+    /// false`: pins are an explicit trust decision, never dropped silently), then verification
+    /// off, then a CA bundle, else the system store.
     pub fn from_settings(
         ssl_verification: bool,
         ca_file: Option<PathBuf>,
         fingerprints: Vec<Fingerprint>,
     ) -> Self {
-        if !ssl_verification {
-            TlsTrust::Insecure
-        } else if !fingerprints.is_empty() {
+        if !fingerprints.is_empty() {
             TlsTrust::Pinned(fingerprints)
+        } else if !ssl_verification {
+            TlsTrust::Insecure
         } else if let Some(path) = ca_file {
             TlsTrust::CaFile(path)
         } else {
@@ -200,6 +206,8 @@ pub struct PveConnectionConfig {
     pub timeout: Duration,
     /// Renew a ticket once it is this old (PVE tickets live 2 h; ProxLB renews after 1 h).
     pub ticket_renew_after: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_body_bytes: u64,
 }
 
 impl PveConnectionConfig {
@@ -211,6 +219,7 @@ impl PveConnectionConfig {
             tls: TlsTrust::System,
             timeout: DEFAULT_TIMEOUT,
             ticket_renew_after: Duration::from_secs(3600),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
@@ -229,6 +238,12 @@ impl PveConnectionConfig {
     /// Sets after how long a ticket is renewed.
     pub fn with_ticket_renew_after(mut self, age: Duration) -> Self {
         self.ticket_renew_after = age;
+        self
+    }
+
+    /// Sets the largest response body accepted.
+    pub fn with_max_body_bytes(mut self, bytes: u64) -> Self {
+        self.max_body_bytes = bytes;
         self
     }
 }
@@ -269,8 +284,13 @@ mod tests {
     #[test]
     fn trust_mode_follows_the_settings() {
         let fp = Fingerprint([7; 32]);
+        // Pins are never dropped: they win over verification off.
         assert_eq!(
             TlsTrust::from_settings(false, Some("/ca.pem".into()), vec![fp]),
+            TlsTrust::Pinned(vec![fp])
+        );
+        assert_eq!(
+            TlsTrust::from_settings(false, Some("/ca.pem".into()), vec![]),
             TlsTrust::Insecure
         );
         assert_eq!(

@@ -17,7 +17,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::config::{Fingerprint, TlsTrust};
-use super::error::PveError;
+use crate::pve_wire::PveError;
 
 /// The crypto provider: the installed process default, else ring.
 pub fn provider() -> Arc<CryptoProvider> {

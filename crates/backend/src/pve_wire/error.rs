@@ -108,6 +108,27 @@ pub enum PveError {
         /// Endpoint and position, never the body.
         context: String,
     },
+    /// The answer's body was larger than the client's limit (nothing beyond it was read).
+    #[error("the answer to {path} is larger than the limit of {}", byte_size(*limit))]
+    TooLarge {
+        /// The API path requested.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+}
+
+/// `64 MiB`, `512 KiB` or `1000 bytes`: how a size limit reads in a message.
+fn byte_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 impl PveError {
@@ -122,7 +143,7 @@ impl PveError {
             PveError::NotImplemented { .. } => FailureKind::NotImplemented,
             PveError::Server { .. } => FailureKind::Server,
             PveError::Timeout { .. } => FailureKind::Timeout,
-            PveError::Decode { .. } => FailureKind::Decode,
+            PveError::Decode { .. } | PveError::TooLarge { .. } => FailureKind::Decode,
         }
     }
 
@@ -177,6 +198,7 @@ impl PveError {
             }
             PveError::Timeout { host } => format!("request to {host} timed out"),
             PveError::Decode { context } => format!("unexpected answer from {context}"),
+            PveError::TooLarge { .. } => self.to_string(),
         }
     }
 }
@@ -267,5 +289,21 @@ mod tests {
         assert!(!offline.is_transport_or_auth());
         assert!(PveError::Unauthorized.is_transport_or_auth());
         assert_eq!(PveError::Timeout { host: "h:1".into() }.host(), Some("h:1"));
+    }
+
+    #[test]
+    fn a_too_large_answer_names_the_limit() {
+        let err = PveError::TooLarge {
+            path: "/cluster/resources".into(),
+            limit: 64 * 1024 * 1024,
+        };
+        assert_eq!(
+            err.safe_summary(),
+            "the answer to /cluster/resources is larger than the limit of 64 MiB"
+        );
+        assert_eq!(err.kind(), FailureKind::Decode);
+        assert!(!err.is_transport_or_auth());
+        assert_eq!(byte_size(2048), "2 KiB");
+        assert_eq!(byte_size(1000), "1000 bytes");
     }
 }
