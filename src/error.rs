@@ -23,11 +23,33 @@ pub enum ApiError {
         /// What is wrong and how to fix it.
         message: String,
     },
-    /// ProxLB Web has no usable cluster configuration; the message says what to set.
-    #[error("{message}")]
+    /// ProxLB Web has no usable cluster configuration: why, and what to set.
+    #[error("{reason}. {hint}")]
     NotConfigured {
-        /// What is missing and how to fix it (paths and field names, never secrets).
+        /// What is missing or wrong (paths and field names, never secrets).
+        reason: String,
+        /// What to set to fix it.
+        hint: String,
+    },
+    /// The request needs a signed-in user or a valid API token.
+    #[error("{message}")]
+    Unauthorized {
+        /// What is missing, for people (never which part of a credential was wrong).
         message: String,
+    },
+    /// The user or token may not do this.
+    #[error("{message}")]
+    Forbidden {
+        /// What was refused, for people.
+        message: String,
+    },
+    /// The change conflicts with the current state; reload and retry.
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts, for people.
+        message: String,
+        /// The current state the change ran into, when safe to show (e.g. a revision).
+        current: Option<String>,
     },
     /// A system we depend on cannot be used right now.
     #[error("{service} is unavailable right now")]
@@ -55,6 +77,9 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } => 404,
             ApiError::Invalid { .. } => 400,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::Conflict { .. } => 409,
             ApiError::Unavailable { .. } | ApiError::NotConfigured { .. } => 503,
             ApiError::Internal { .. } | ApiError::Transport { .. } => 500,
         }
@@ -65,6 +90,9 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } => "Not found",
             ApiError::Invalid { .. } => "Invalid input",
+            ApiError::Unauthorized { .. } => "Sign-in required",
+            ApiError::Forbidden { .. } => "Not allowed",
+            ApiError::Conflict { .. } => "Conflict",
             ApiError::Unavailable { .. } => "Unavailable",
             ApiError::NotConfigured { .. } => "Not configured",
             ApiError::Internal { .. } => "Server error",
@@ -76,9 +104,26 @@ impl ApiError {
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
+    /// Bad arguments are the caller's mistake (`Invalid`, 400); everything else the framework
+    /// reports is a transport failure.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError::Transport {
-            message: value.to_string(),
+        match value {
+            // On the server these mean the request's arguments could not be read: a missing
+            // field, a wrong type, a body that is not the encoding (form or JSON) expected.
+            // In the browser, `Deserialization` means the *reply* could not be read, which is
+            // a transport problem, not the user's input.
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                ApiError::Invalid {
+                    message: format!("invalid arguments: {detail}"),
+                }
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) => ApiError::Invalid {
+                message: format!("invalid arguments: {detail}"),
+            },
+            other => ApiError::Transport {
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -89,6 +134,11 @@ impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         let status = axum::http::StatusCode::from_u16(self.status_code())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        // RFC 9110 §15.5.2: a 401 names the scheme that would be accepted.
+        if matches!(self, ApiError::Unauthorized { .. }) {
+            let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
+            return (status, challenge, axum::Json(self)).into_response();
+        }
         (status, axum::Json(self)).into_response()
     }
 }
@@ -111,23 +161,33 @@ mod from_backend {
         format!("{:x}-{count:x}", seconds & 0xff_ffff)
     }
 
+    impl ApiError {
+        /// An internal failure: logs `detail` with a new incident id and returns
+        /// [`ApiError::Internal`] carrying only that id.
+        pub fn internal(detail: impl std::fmt::Display) -> Self {
+            let incident = incident_id();
+            tracing::error!(%incident, error = %detail, "internal error");
+            ApiError::Internal { incident }
+        }
+    }
+
     impl From<plb_backend::Error> for ApiError {
         fn from(error: plb_backend::Error) -> Self {
             use plb_backend::Error;
             match error {
                 Error::NotFound { what } => ApiError::NotFound { what },
                 Error::Invalid { message } => ApiError::Invalid { message },
+                Error::NotConfigured { reason, hint } => ApiError::NotConfigured { reason, hint },
+                Error::Unauthorized { message } => ApiError::Unauthorized { message },
+                Error::Forbidden { message } => ApiError::Forbidden { message },
+                Error::Conflict { message, current } => ApiError::Conflict { message, current },
                 Error::Unavailable { service, detail } => {
                     tracing::warn!(%service, %detail, "dependency unavailable");
                     ApiError::Unavailable {
                         service: service.to_string(),
                     }
                 }
-                other => {
-                    let incident = incident_id();
-                    tracing::error!(%incident, error = %other, "internal error");
-                    ApiError::Internal { incident }
-                }
+                other => ApiError::internal(other),
             }
         }
     }
@@ -162,6 +222,100 @@ mod from_backend {
         }
 
         #[test]
+        fn internal_logs_the_detail_and_sends_only_an_incident_id() {
+            let api = ApiError::internal("AppState missing from the request context");
+            let ApiError::Internal { incident } = &api else {
+                panic!("expected Internal, got {api:?}")
+            };
+            assert!(!incident.is_empty());
+            assert!(!serde_json::to_string(&api).unwrap().contains("AppState"));
+            assert_eq!(api.status_code(), 500);
+        }
+
+        #[test]
+        fn not_configured_keeps_reason_and_hint_apart() {
+            let api: ApiError = Error::NotConfigured {
+                reason: "/etc/proxlb/proxlb.yaml does not exist".into(),
+                hint: "Set PROXLB_CONFIG, or start with --demo.".into(),
+            }
+            .into();
+            assert_eq!(api.status_code(), 503);
+            assert_eq!(api.title(), "Not configured");
+            let json = serde_json::to_value(&api).unwrap();
+            assert_eq!(json["kind"], "not_configured");
+            assert_eq!(json["reason"], "/etc/proxlb/proxlb.yaml does not exist");
+            assert_eq!(json["hint"], "Set PROXLB_CONFIG, or start with --demo.");
+            assert_eq!(
+                api.to_string(),
+                "/etc/proxlb/proxlb.yaml does not exist. Set PROXLB_CONFIG, or start with --demo."
+            );
+        }
+
+        #[test]
+        fn access_and_conflict_errors_map_with_their_status() {
+            let unauthorized: ApiError = Error::Unauthorized {
+                message: "sign in first".into(),
+            }
+            .into();
+            assert_eq!(
+                unauthorized,
+                ApiError::Unauthorized {
+                    message: "sign in first".into()
+                }
+            );
+            let forbidden: ApiError = Error::Forbidden {
+                message: "viewers cannot start ProxLB".into(),
+            }
+            .into();
+            assert_eq!(
+                forbidden,
+                ApiError::Forbidden {
+                    message: "viewers cannot start ProxLB".into()
+                }
+            );
+            let conflict: ApiError = Error::Conflict {
+                message: "proxlb.yaml changed since it was loaded".into(),
+                current: Some("rev 7".into()),
+            }
+            .into();
+            assert_eq!(
+                conflict,
+                ApiError::Conflict {
+                    message: "proxlb.yaml changed since it was loaded".into(),
+                    current: Some("rev 7".into()),
+                }
+            );
+        }
+
+        #[test]
+        fn rest_replies_carry_the_status_and_a_401_its_challenge() {
+            use axum::response::IntoResponse;
+            let response = ApiError::Unauthorized {
+                message: "sign in first".into(),
+            }
+            .into_response();
+            assert_eq!(response.status(), 401);
+            assert_eq!(
+                response.headers()[axum::http::header::WWW_AUTHENTICATE],
+                "Bearer"
+            );
+            let response = ApiError::Conflict {
+                message: "changed".into(),
+                current: None,
+            }
+            .into_response();
+            assert_eq!(response.status(), 409);
+            assert!(response
+                .headers()
+                .get(axum::http::header::WWW_AUTHENTICATE)
+                .is_none());
+            let forbidden = ApiError::Forbidden {
+                message: "no".into(),
+            };
+            assert_eq!(forbidden.into_response().status(), 403);
+        }
+
+        #[test]
         fn incident_ids_differ() {
             assert_ne!(incident_id(), incident_id());
         }
@@ -181,6 +335,61 @@ mod tests {
         assert_eq!(ApiError::de(bytes), error);
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(json["kind"], "not_found");
+    }
+
+    #[test]
+    fn unreadable_arguments_are_invalid_input() {
+        for error in [
+            ServerFnErrorErr::Args("missing field `node`".into()),
+            ServerFnErrorErr::MissingArg("node".into()),
+        ] {
+            let api = ApiError::from_server_fn_error(error);
+            assert_eq!(api.status_code(), 400, "{api:?}");
+            assert!(api.to_string().starts_with("invalid arguments: "), "{api}");
+        }
+    }
+
+    #[test]
+    fn access_errors_have_their_status_title_and_kind() {
+        for (error, status, title, kind) in [
+            (
+                ApiError::Unauthorized {
+                    message: "sign in first".into(),
+                },
+                401,
+                "Sign-in required",
+                "unauthorized",
+            ),
+            (
+                ApiError::Forbidden {
+                    message: "viewers cannot do this".into(),
+                },
+                403,
+                "Not allowed",
+                "forbidden",
+            ),
+            (
+                ApiError::Conflict {
+                    message: "the file changed meanwhile".into(),
+                    current: Some("rev 7".into()),
+                },
+                409,
+                "Conflict",
+                "conflict",
+            ),
+        ] {
+            assert_eq!(error.status_code(), status, "{error:?}");
+            assert_eq!(error.title(), title, "{error:?}");
+            let json = serde_json::to_value(&error).unwrap();
+            assert_eq!(json["kind"], kind);
+            assert_eq!(ApiError::de(error.ser()), error, "round trip");
+        }
+        let conflict = ApiError::Conflict {
+            message: "the file changed meanwhile".into(),
+            current: Some("rev 7".into()),
+        };
+        assert_eq!(serde_json::to_value(&conflict).unwrap()["current"], "rev 7");
+        assert_eq!(conflict.to_string(), "the file changed meanwhile");
     }
 
     #[test]
