@@ -1,0 +1,216 @@
+//! The REST API's encode-once cache end to end on the demo cluster: one encode per view
+//! version however many clients ask, `ETag`/`If-None-Match` round trips, and precompressed
+//! gzip and br bodies that the router's compression layer leaves alone.
+#![cfg(feature = "ssr")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use plb_backend::{AppState, DemoScenario, Settings};
+use proxlb_web::server::rest;
+use proxlb_web::server::rest_cache::RestCache;
+use proxlb_web::server::state::{leptos_options, ServerState};
+use support::TestApp;
+use tower::ServiceExt;
+
+/// The demo app (full router, signed in with an API token) on a fresh simulator, polling only
+/// when asked, after its first view.
+async fn demo_app() -> TestApp {
+    let app = TestApp::start(Settings {
+        demo: true,
+        demo_scenario: DemoScenario::ThreeNode,
+        poll_interval: Duration::from_secs(600),
+        ..Settings::default()
+    })
+    .await;
+    app.state
+        .cluster
+        .view(Duration::from_secs(30))
+        .await
+        .unwrap();
+    app
+}
+
+async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Bytes) {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
+}
+
+fn version(state: &AppState) -> u64 {
+    state
+        .cluster
+        .subscribe()
+        .borrow()
+        .view()
+        .unwrap()
+        .overview
+        .meta
+        .version
+}
+
+/// Asks the poller for a cycle and waits until a newer view is published.
+async fn next_view(state: &AppState) {
+    let before = version(state);
+    let mut feed = state.cluster.subscribe();
+    state.cluster.request_refresh();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while version(state) <= before {
+            feed.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_guest_requests_of_one_version_encode_once() {
+    let demo = demo_app().await;
+    let state = demo.state.clone();
+    // The REST routes alone, with a cache whose counters the test reads.
+    let cache = RestCache::new();
+    let app = Router::new()
+        .merge(rest::routes_with_cache(cache.clone()))
+        .with_state(ServerState {
+            leptos_options: leptos_options(&state.settings),
+            app: state.clone(),
+        });
+
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        requests.spawn(async move { get(&app, "/api/guests", &[]).await });
+    }
+    let mut bodies = Vec::new();
+    while let Some(answer) = requests.join_next().await {
+        let (status, _, body) = answer.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        bodies.push(body);
+    }
+    assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(cache.encodes(), 1, "one view version, one encode");
+
+    next_view(&state).await;
+    for _ in 0..5 {
+        assert_eq!(get(&app, "/api/guests", &[]).await.0, StatusCode::OK);
+    }
+    assert_eq!(cache.encodes(), 2, "a new version encodes once more");
+}
+
+#[tokio::test]
+async fn etag_round_trip_gives_304_without_a_body() {
+    let demo = demo_app().await;
+    let (app, state, bearer) = (&demo.router, &demo.state, demo.bearer());
+    let auth = ("authorization", bearer.as_str());
+    for uri in [
+        "/api/nodes",
+        "/api/guests",
+        "/api/cluster",
+        "/api/rules",
+        "/api/guests/pve1",
+    ] {
+        let (status, headers, body) = get(app, uri, &[auth]).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(!body.is_empty());
+        let etag = headers.get(ETAG).unwrap().to_str().unwrap().to_owned();
+        assert_eq!(headers[CACHE_CONTROL], "private, no-cache");
+        // Who asks and in which coding, each named once: the handler names the coding, the
+        // security-headers layer cookie and token.
+        let mut vary: Vec<String> = headers
+            .get_all(VARY)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .collect();
+        vary.sort();
+        assert_eq!(
+            vary,
+            ["accept-encoding", "authorization", "cookie"],
+            "{uri}"
+        );
+
+        let (status, headers, body) = get(
+            app,
+            uri,
+            &[
+                auth,
+                ("if-none-match", &etag),
+                ("accept-encoding", "gzip, br"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{uri}");
+        assert!(body.is_empty(), "{uri}: a 304 has no body");
+        assert_eq!(headers[ETAG], etag.as_str());
+        assert!(headers.get(CONTENT_ENCODING).is_none(), "{uri}");
+    }
+
+    // A new view is a new answer: the old ETag no longer matches.
+    let (_, headers, _) = get(app, "/api/nodes", &[auth]).await;
+    let old = headers[ETAG].to_str().unwrap().to_owned();
+    next_view(state).await;
+    let (status, headers, body) =
+        get(app, "/api/nodes", &[auth, (IF_NONE_MATCH.as_str(), &old)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.is_empty());
+    assert_ne!(headers[ETAG], old.as_str());
+}
+
+#[tokio::test]
+async fn gzip_and_br_bodies_decompress_to_the_identity_json() {
+    let demo = demo_app().await;
+    let (app, bearer) = (&demo.router, demo.bearer());
+    let auth = ("authorization", bearer.as_str());
+    for uri in ["/api/guests", "/api/nodes"] {
+        let (_, headers, plain) = get(app, uri, &[auth]).await;
+        assert!(headers.get(CONTENT_ENCODING).is_none());
+        let json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        assert!(json.get("meta").is_some(), "{uri}: {json}");
+
+        let (status, headers, gz) =
+            get(app, uri, &[auth, (ACCEPT_ENCODING.as_str(), "gzip")]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[CONTENT_ENCODING], "gzip", "{uri}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain, "{uri}: compressed exactly once");
+
+        let (status, headers, br) = get(
+            app,
+            uri,
+            &[auth, (ACCEPT_ENCODING.as_str(), "gzip, deflate, br, zstd")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[CONTENT_ENCODING], "br", "{uri}");
+        let mut unbrotlied = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_end(&mut unbrotlied)
+            .unwrap();
+        assert_eq!(unbrotlied, plain, "{uri}: compressed exactly once");
+    }
+}
