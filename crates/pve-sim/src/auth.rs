@@ -203,6 +203,8 @@ pub struct User {
     pub acls: Vec<Acl>,
     /// Tokens by name.
     pub tokens: BTreeMap<String, Token>,
+    /// Has a second factor: password logins stop at `NeedTFA`.
+    pub tfa: bool,
 }
 
 /// An API token.
@@ -223,6 +225,7 @@ impl User {
             userid: spec.userid.clone(),
             password: spec.password.clone(),
             enable: spec.enable,
+            tfa: spec.tfa,
             acls: resolve_acls(&spec.acl),
             tokens: spec
                 .tokens

@@ -610,6 +610,11 @@ pub struct UserSpec {
     /// API tokens.
     #[serde(default)]
     pub tokens: Vec<TokenSpec>,
+    /// The user has a second factor (TOTP): a password login answers `NeedTFA: 1` with a ticket
+    /// that opens nothing, as PVE does until the second step (which the simulator does not
+    /// offer).
+    #[serde(default)]
+    pub tfa: bool,
 }
 
 impl UserSpec {
@@ -621,7 +626,14 @@ impl UserSpec {
             enable: true,
             acl: Vec::new(),
             tokens: Vec::new(),
+            tfa: false,
         }
+    }
+
+    /// Gives the user a second factor (see [`UserSpec::tfa`]).
+    pub fn with_tfa(mut self) -> Self {
+        self.tfa = true;
+        self
     }
 
     /// Adds an ACL entry.

@@ -374,3 +374,19 @@ async fn injected_faults() {
     assert_eq!(r.reason, "injected failure");
     assert_eq!(c.get("/nodes").await.status, 200);
 }
+
+#[tokio::test]
+async fn a_user_with_a_second_factor_stops_at_need_tfa() {
+    let scenario =
+        demo().user(plb_pve_sim::UserSpec::new("carol@pve", Some("carol-pw")).with_tfa());
+    let sim = Simulator::start(scenario, frozen(false)).await.unwrap();
+    let mut c = Client::new(&sim);
+    let r = c.login("carol@pve", "carol-pw").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.data()["NeedTFA"], 1);
+    // The half ticket opens nothing.
+    assert_eq!(c.get("/access/permissions").await.status, 401);
+    // A wrong password is still a plain refusal.
+    assert_eq!(c.login("carol@pve", "wrong").await.status, 401);
+    sim.shutdown().await;
+}

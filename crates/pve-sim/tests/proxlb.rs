@@ -188,7 +188,9 @@ async fn proxlb_plans_and_migrates_against_the_simulator() {
         "only pve1 sheds load: {moves:?}"
     );
 
-    // One iteration's requests, per route, versus proxlb.md §5.3.
+    // One iteration's requests, per route, as ProxLB 2.3.0 issues them: nodes
+    // (`proxlb/models/nodes.py:51-137`), pools (`proxlb/models/pools.py:63-82`), HA rules
+    // (`proxlb/models/ha_rules.py:71-102`), guests (`proxlb/models/guests.py:78-193`).
     let n = 3u64;
     let g = 10u64; // running guests
     let p = 1u64;
@@ -213,7 +215,8 @@ async fn proxlb_plans_and_migrates_against_the_simulator() {
     let actual: BTreeMap<&str, u64> = counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(actual, expected, "request counts of one dry-run iteration");
     let total: u64 = actual.values().sum();
-    // §5.3 formula: 4N + 2N + 1 + P + 1 + 3G (+ /pools and /access/permissions at startup).
+    // Per node 4 (2 RRD, version, HA status) and 2 guest lists; 1 + P for pools, 1 for HA rules,
+    // 3 per running guest (config, 2 RRD); + /pools and /access/permissions at startup.
     assert_eq!(total, 4 * n + 2 * n + 1 + p + 1 + 3 * g + 2);
     println!("ProxLB dry-run requests: {total} {actual:?}");
 
@@ -345,7 +348,7 @@ async fn best_node_prints_the_least_loaded_node() {
     let dir = scratch("best");
     let cfg = write_config(&dir, &sim, Auth::Token);
     // `-b` prints one node name after data collection; `-d` keeps ProxLB from migrating if none
-    // is eligible (proxlb.md §4).
+    // is eligible (`proxlb/models/calculations.py:302-307`).
     let (code, out) = run_proxlb(&python, &dir, &cfg, &["-b", "-d"]).await;
     assert_eq!(code, 0, "-b failed:\n{out}");
     let last = out

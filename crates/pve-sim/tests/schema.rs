@@ -8,9 +8,9 @@
 //!   every declared parameter is accepted (never "not defined in schema");
 //! - the reply's `data` matches `returns`, leniently as PVE sends it: integers may arrive as
 //!   numbers, booleans as 0/1, numbers as numeric strings (Perl), optional properties may be
-//!   absent, undeclared properties are allowed (the schema is incomplete; see
-//!   shared/docs/proxmox-api.md §5). Declared non-optional properties must be present, enums and
-//!   minimum/maximum are checked.
+//!   absent, undeclared properties are allowed (the schema does not list every property PVE
+//!   returns). Declared non-optional properties must be present, enums and minimum/maximum are
+//!   checked.
 //!
 //! It runs against the demo scenario on PVE 9.1 and on PVE 8.4 (each with the routes the profile
 //! refuses by design, e.g. HA groups on PVE 9), every route must validate in at least one.

@@ -83,6 +83,19 @@ pub fn ticket(
     if !authenticated {
         return Err(failure());
     }
+    if user.tfa && !password.starts_with("PVE:") {
+        // PVE answers the first step with a half ticket that only the TFA endpoint accepts; this
+        // one is not signed, so it opens nothing here.
+        let mut data = Map::new();
+        data.insert("username".into(), json!(username));
+        data.insert(
+            "ticket".into(),
+            json!(format!("PVE:!tfa!{username}:pending")),
+        );
+        data.insert("CSRFPreventionToken".into(), json!("tfa-pending"));
+        data.insert("NeedTFA".into(), json!(1));
+        return Ok(ApiOk::data(Value::Object(data)));
+    }
     let caller = Caller {
         userid: username.clone(),
         tokenid: None,
