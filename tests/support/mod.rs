@@ -1,0 +1,190 @@
+//! Shared by the server's integration tests: the real app on a private data folder, signed in.
+//!
+//! Every server needs a session or an API token for nearly every route, so each test app gets
+//! an operate-scope API token and an operator's browser session, both made through the composed
+//! state like any other. [`TestApp::request`] puts the token on a request,
+//! [`TestApp::browser`] the session cookie (for what browsers do: same-origin checks, the live
+//! channel). Tests about authentication itself build requests without either.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, request, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use plb_backend::auth::Identity;
+use plb_backend::{AppState, Settings};
+use plb_domain::auth::{AuthSource, CreateToken, CurrentUser, Role, TokenScope};
+use proxlb_web::server::{demo, router};
+use tower::ServiceExt;
+
+/// A server's state and router on its own data folder, with an API token.
+pub struct TestApp {
+    /// The router (cheap to clone; every request goes through all its layers).
+    pub router: Router,
+    /// The composed state.
+    pub state: AppState,
+    /// The simulator, in demo mode.
+    pub demo: Option<demo::Demo>,
+    /// An operate-scope API token (`Authorization: Bearer …`).
+    pub token: String,
+    /// An operator's session cookie value (`plbw_session`).
+    pub cookie: String,
+    /// The data folder (deleted when the app is dropped).
+    pub data: tempfile::TempDir,
+}
+
+/// Settings on a fresh private data folder (returned with them; keep it alive).
+pub fn private_settings(mut settings: Settings) -> (Settings, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    settings.data_dir = data.path().join("data");
+    (settings, data)
+}
+
+/// The operator the test tokens are created by (as if signed in through the local account).
+pub fn test_operator() -> Identity {
+    Identity {
+        user: CurrentUser {
+            user_id: "admin@proxlb-web".into(),
+            display_name: "admin@proxlb-web".into(),
+            role: Role::Operator,
+            source: AuthSource::Local,
+            via_token: false,
+        },
+        token: None,
+        source_ip: None,
+    }
+}
+
+/// A new API token of `scope` on `state`'s store.
+pub async fn token(state: &AppState, name: &str, scope: TokenScope) -> String {
+    state
+        .auth
+        .create_token(
+            &test_operator(),
+            &CreateToken {
+                name: name.into(),
+                scope,
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+/// A session of [`test_operator`] on `state`: its cookie value.
+pub async fn session(state: &AppState) -> String {
+    let who = test_operator().user;
+    state
+        .auth
+        .session_for(
+            plb_backend::auth::Principal {
+                user_id: who.user_id,
+                display_name: who.display_name,
+                source: who.source,
+                role: who.role,
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+impl TestApp {
+    /// The app for `settings` (demo mode included) on a private data folder.
+    pub async fn start(settings: Settings) -> Self {
+        Self::start_with(settings, router::build).await
+    }
+
+    /// [`TestApp::start`] with another router builder (e.g. a short live heartbeat).
+    pub async fn start_with(settings: Settings, build: impl FnOnce(AppState) -> Router) -> Self {
+        plb_backend::tls::install_crypto_provider();
+        let (settings, data) = private_settings(settings);
+        let (state, demo) = demo::wire(settings).await.unwrap();
+        let token = token(&state, "tests", TokenScope::Operate).await;
+        let cookie = session(&state).await;
+        Self {
+            router: build(state.clone()),
+            state,
+            demo,
+            token,
+            cookie,
+            data,
+        }
+    }
+
+    /// The app with the default settings (no cluster configured).
+    pub async fn plain() -> Self {
+        Self::start(Settings::default()).await
+    }
+
+    /// A request builder carrying the test token.
+    pub fn request(&self, method: Method, uri: &str) -> request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+    }
+
+    /// A request builder carrying the session cookie, like a signed-in browser's.
+    pub fn browser(&self, method: Method, uri: &str) -> request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, self.cookie_header())
+    }
+
+    /// The `Cookie` header of the signed-in browser.
+    pub fn cookie_header(&self) -> String {
+        format!("plbw_session={}", self.cookie)
+    }
+
+    /// The `Authorization` header value of the test token.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// `GET uri` with the token: status, headers, body as text.
+    pub async fn get(&self, uri: &str) -> (StatusCode, HeaderMap, String) {
+        self.send(self.request(Method::GET, uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Sends `request` through the router: status, headers, body as text.
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        send(&self.router, request).await
+    }
+}
+
+/// Sends `request` through `router`: status, headers, body as text.
+pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `router` with `token` on every request that carries no `Authorization` of its own: for tests
+/// that drive an existing router as a script would (a Bearer token, so no origin check).
+pub fn signed_in(router: Router, token: &str) -> Router {
+    let value: axum::http::HeaderValue = format!("Bearer {token}").parse().unwrap();
+    router.layer(tower::util::MapRequestLayer::new(
+        move |mut request: Request<Body>| {
+            if !request.headers().contains_key(header::AUTHORIZATION) {
+                request
+                    .headers_mut()
+                    .insert(header::AUTHORIZATION, value.clone());
+            }
+            request
+        },
+    ))
+}
+
+/// A router for `state` that is signed in with a new operate token (see [`signed_in`]).
+pub async fn signed_in_router(state: &AppState) -> Router {
+    let token = token(state, "tests", TokenScope::Operate).await;
+    signed_in(router::build(state.clone()), &token)
+}
