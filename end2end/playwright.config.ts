@@ -1,5 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 import path from "node:path";
+import { DEMO_STATE } from "./tests/session";
 
 // Offline machines: never download Playwright's own browser; drive Debian's chromium.
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -34,20 +35,35 @@ export default defineConfig({
   use: { baseURL, trace: "off" },
   projects: [
     {
+      // Logs in once (the demo's one-click login) and saves the session for the others: every
+      // test runs signed in unless it asks for a signed-out context itself.
+      name: "setup",
+      testMatch: /auth\.setup\.ts/,
+      use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 }, launchOptions },
+    },
+    {
       // JavaScript on: the hydrated app.
       name: "js",
       testMatch: /.*\.(hydrate|both)\.spec\.ts/,
-      use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 }, launchOptions },
+      dependencies: ["setup"],
+      use: {
+        ...devices["Desktop Chrome"],
+        viewport: { width: 1280, height: 800 },
+        launchOptions,
+        storageState: DEMO_STATE,
+      },
     },
     {
       // JavaScript off: what server rendering alone gives.
       name: "nojs",
       testMatch: /.*\.(ssr|both)\.spec\.ts/,
+      dependencies: ["setup"],
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1280, height: 800 },
         javaScriptEnabled: false,
         launchOptions,
+        storageState: DEMO_STATE,
       },
     },
   ],

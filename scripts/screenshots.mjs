@@ -20,7 +20,19 @@ for (const theme of ["light", "dark"]) {
   for (const width of [1280, 600]) {
     const context = await browser.newContext({ viewport: { width, height: 800 }, colorScheme: theme });
     const page = await context.newPage();
-    for (const view of views) {
+    // Views need a session: the login page is shot first (signed out), then the demo's
+    // one-click login signs in (demo mode only; elsewhere the views show the login page).
+    const signedOut = views.filter((view) => view.startsWith("/login"));
+    const ordered = [...signedOut, ...views.filter((view) => !view.startsWith("/login"))];
+    let signedIn = false;
+    for (const view of ordered) {
+      if (!signedIn && !view.startsWith("/login")) {
+        await page.goto(base + "/login");
+        const demo = page.getByRole("button", { name: "Log in as the demo user" });
+        if (await demo.count()) await demo.click();
+        await page.waitForLoadState("networkidle").catch(() => {});
+        signedIn = true;
+      }
       await page.goto(base + view);
       await page.waitForLoadState("networkidle").catch(() => {});
       const name = (view === "/" ? "root" : view.replace(/[^a-z0-9]+/gi, "_").replace(/^_/, "")) + `-${theme}-${width}.png`;

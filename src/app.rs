@@ -10,10 +10,12 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::components::live_status::provide_live;
 use crate::components::theme_switch::{initial_theme_choice, provide_theme};
+use crate::components::user_menu::provide_current_user;
 use crate::pages::{
-    balancing::BalancingPage, config::ConfigPage, dashboard::DashboardPage, guests::GuestsPage,
-    logs::LogsPage, node_detail::NodeDetailPage, nodes::NodesPage, not_found::NotFoundPage,
-    rules::RulesPage, service::ServicePage,
+    account::AccountPage, audit::AuditPage, balancing::BalancingPage, config::ConfigPage,
+    dashboard::DashboardPage, guests::GuestsPage, login::LoginPage, logs::LogsPage,
+    node_detail::NodeDetailPage, nodes::NodesPage, not_found::NotFoundPage, rules::RulesPage,
+    service::ServicePage,
 };
 
 /// The whole HTML document. The theme cookie is read here during server rendering, so the first
@@ -44,7 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_theme();
-    provide_live();
+    // The login page has no session to open the live channel with.
+    if !crate::pages::login::is_login_page_load() {
+        provide_live();
+    }
+    provide_current_user();
     provide_context(Resource::new(
         || (),
         |_| crate::api::server_info::get_server_info(),
@@ -68,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/config") view=ConfigPage ssr=SsrMode::Async />
                     <Route path=path!("/logs") view=LogsPage ssr=SsrMode::Async />
                     <Route path=path!("/service") view=ServicePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

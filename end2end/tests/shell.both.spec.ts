@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { VIEWS } from "./routes";
 
 // Runs with JavaScript on and off: the shell must be complete from server rendering alone.
@@ -48,8 +48,18 @@ test("the theme choice survives a reload and is rendered by the server", async (
   const cookies = await page.context().cookies();
   const theme = cookies.find((cookie) => cookie.name === "plb_theme");
   expect(theme?.value).toBe("dark");
-  const html = await (await request.get("/nodes", { headers: { cookie: "plb_theme=dark" } })).text();
+  // The explicit Cookie header replaces the stored ones, so it carries the session too: this
+  // must render /nodes itself, not the login page it would redirect to.
+  const session = cookies.find((cookie) => cookie.name === "plbw_session");
+  expect(session).toBeDefined();
+  const nodes = await request.get("/nodes", {
+    headers: { cookie: `plb_theme=dark; plbw_session=${session?.value}` },
+    maxRedirects: 0,
+  });
+  expect(nodes.status()).toBe(200);
+  const html = await nodes.text();
   expect(html).toContain('<html lang="en" data-theme="dark"');
+  expect(html).toContain("<title>Nodes · ProxLB Web</title>");
 
   await page.getByRole("button", { name: "System" }).click();
   await expect(page.locator("html")).not.toHaveAttribute("data-theme", /.*/);

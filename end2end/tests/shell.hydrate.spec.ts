@@ -1,4 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { VIEWS } from "./routes";
 
 // JavaScript on: hydration, client-side navigation, the live channel, a clean console.

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 
 // Cluster views against the embedded demo cluster, with JavaScript on and off.
 
@@ -27,10 +27,12 @@ test("the nodes table lists every node with its guests", async ({ page }) => {
   await expect(page.getByRole("img", { name: /^pve3 from .* CPU .* memory/ })).toBeVisible();
 });
 
-test("an unknown node answers 404", async ({ page }) => {
+test("an unknown node answers 404 with the not-found page", async ({ page }) => {
   const response = await page.goto("/nodes/pve9");
   expect(response?.status()).toBe(404);
-  await expect(page.getByRole("alert")).toContainText('node "pve9" was not found');
+  await expect(page).toHaveTitle("Node not found · ProxLB Web");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Node not found");
+  await expect(page.getByRole("main")).toContainText('There is no node "pve9" in this cluster.');
 });
 
 test("guest filters are a GET form: they work without JavaScript and live in the URL", async ({ page }) => {

@@ -27,7 +27,7 @@ pub async fn get_guests() -> Result<GuestList, ApiError> {
 pub async fn get_node_history(node: String) -> Result<Vec<LoadPoint>, ApiError> {
     let state = super::app_state()?;
     let view = cluster_view(&state).await?;
-    if !view.overview.nodes.iter().any(|n| n.name == node) {
+    if view.overview.node(&node).is_none() {
         return Err(ApiError::NotFound {
             what: format!("node {node:?}"),
         });
@@ -39,17 +39,11 @@ pub async fn get_node_history(node: String) -> Result<Vec<LoadPoint>, ApiError> 
 #[cfg(feature = "ssr")]
 const FIRST_SNAPSHOT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The latest cluster view, or why there is none. Shared by server functions and the REST API.
+/// The latest cluster view, or why there is none (`NotConfigured`, with what to set). Shared by
+/// server functions and the REST API.
 #[cfg(feature = "ssr")]
 pub async fn cluster_view(
     state: &plb_backend::AppState,
 ) -> Result<std::sync::Arc<plb_domain::view::ClusterView>, ApiError> {
-    match &state.cluster {
-        plb_backend::ClusterSource::Unconfigured { reason } => Err(ApiError::NotConfigured {
-            message: format!(
-                "{reason}. Set PROXLB_CONFIG to the path of ProxLB's proxlb.yaml (ProxLB Web uses its proxmox_api section), or start with --demo to try a simulated cluster."
-            ),
-        }),
-        plb_backend::ClusterSource::Live(cluster) => Ok(cluster.ready(FIRST_SNAPSHOT_PATIENCE).await),
-    }
+    Ok(state.cluster.view(FIRST_SNAPSHOT_PATIENCE).await?)
 }

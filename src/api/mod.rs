@@ -2,6 +2,8 @@
 //!
 //! All live under the `/sfn` prefix: the spec's REST API owns `/api/*` and `/ws/*`.
 
+pub mod account;
+pub mod auth;
 pub mod cluster;
 pub mod server_info;
 pub mod theme;
@@ -13,6 +15,6 @@ pub const SERVER_FN_PREFIX: &str = "/sfn";
 #[cfg(feature = "ssr")]
 pub fn app_state() -> Result<plb_backend::AppState, crate::error::ApiError> {
     leptos::prelude::use_context::<plb_backend::AppState>().ok_or_else(|| {
-        plb_backend::Error::Internal("AppState missing from the request context".into()).into()
+        crate::error::ApiError::internal("AppState missing from the request context")
     })
 }

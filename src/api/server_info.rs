@@ -15,7 +15,7 @@ pub async fn get_server_info() -> Result<ServerInfo, ApiError> {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use leptos::prelude::*;
-    use plb_backend::{AppState, Settings};
+    use plb_backend::Settings;
 
     use super::*;
 
@@ -23,7 +23,12 @@ mod tests {
     async fn reports_version_and_uptime_with_state() {
         let owner = Owner::new();
         owner.set();
-        provide_context(AppState::production(Settings::default()));
+        let (state, _dir) = plb_backend::testing::wire_private(
+            Settings::default(),
+            plb_backend::compose::Ports::production(&Settings::default()),
+        )
+        .await;
+        provide_context(state);
         let info = get_server_info().await.unwrap();
         assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
         assert!(info.uptime_seconds < 60);

@@ -16,11 +16,8 @@ pub async fn set_theme(theme: String) -> Result<ThemeChoice, ApiError> {
     let choice = ThemeChoice::parse(&theme).ok_or_else(|| ApiError::Invalid {
         message: format!("unknown theme {theme:?}: choose system, light or dark"),
     })?;
-    let cookie = HeaderValue::from_str(&choice.set_cookie_value()).map_err(|error| {
-        ApiError::from(plb_backend::Error::Internal(format!(
-            "theme cookie: {error}"
-        )))
-    })?;
+    let cookie = HeaderValue::from_str(&choice.set_cookie_value())
+        .map_err(|error| ApiError::internal(format!("theme cookie: {error}")))?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(SET_COOKIE, cookie);
     }

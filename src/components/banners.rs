@@ -43,6 +43,7 @@ pub fn WarningList(warnings: Vec<ClusterWarning>) -> impl IntoView {
                             ClusterWarning::MissingPrivileges { .. } => "privileges",
                             ClusterWarning::NoQuorum => "quorum",
                             ClusterWarning::NodesOffline { .. } => "offline",
+                            ClusterWarning::PartialData { .. } => "partial",
                         };
                         view! {
                             <li class="plb-banner plb-banner--warn" data-warning=kind>

@@ -2,29 +2,43 @@
 //! wrappers that show loading, errors (per panel) and the stale-data banner around the content.
 
 use leptos::prelude::*;
-use plb_domain::view::{ClusterOverview, GuestList};
+use plb_domain::view::{ClusterOverview, GuestList, LoadPoint};
 
-use crate::api::cluster::{get_cluster_overview, get_guests};
+use crate::api::cluster::{get_cluster_overview, get_guests, get_node_history};
 use crate::components::banners::StaleBanner;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::live_status::LiveContext;
 use crate::error::ApiError;
 
+/// The version of the latest cluster view the live channel announced: the source of every
+/// cluster resource, so they refetch (from the server's cache) when it changes.
+fn cluster_version() -> RwSignal<Option<u64>> {
+    expect_context::<LiveContext>().cluster_version
+}
+
 /// The cluster overview; refetched whenever the server announces a new cluster view.
 pub fn overview_resource() -> Resource<Result<ClusterOverview, ApiError>> {
-    let LiveContext {
-        cluster_version, ..
-    } = expect_context::<LiveContext>();
+    let cluster_version = cluster_version();
     Resource::new(move || cluster_version.get(), |_| get_cluster_overview())
 }
 
 /// The guest list; refetched whenever the server announces a new cluster view. It does not
 /// depend on the URL's query: filtering happens in memory.
 pub fn guests_resource() -> Resource<Result<GuestList, ApiError>> {
-    let LiveContext {
-        cluster_version, ..
-    } = expect_context::<LiveContext>();
+    let cluster_version = cluster_version();
     Resource::new(move || cluster_version.get(), |_| get_guests())
+}
+
+/// The last hour of the load of the node `node` names; refetched when the name changes and
+/// whenever the server announces a new cluster view.
+pub fn node_history_resource(
+    node: impl Fn() -> String + Send + Sync + 'static,
+) -> Resource<Result<Vec<LoadPoint>, ApiError>> {
+    let cluster_version = cluster_version();
+    Resource::new(
+        move || (node(), cluster_version.get()),
+        |(node, _)| get_node_history(node),
+    )
 }
 
 /// Renders `render` with the cluster overview, with the stale banner above it. Keeps the old

@@ -7,6 +7,7 @@ use plb_domain::proxlb::{GuestKind, GuestStatus};
 use plb_domain::units::format_bytes;
 use plb_domain::view::GuestRow;
 
+use crate::components::node_widgets::node_href;
 use crate::components::tag_badge::TagBadges;
 
 /// The URL of the guests view for a query.
@@ -108,7 +109,7 @@ fn GuestRowView(guest: GuestRow) -> impl IntoView {
     } else {
         format!("— / {}", format_bytes(guest.mem_total))
     };
-    let node_href = format!("/nodes/{}", guest.node);
+    let node_link = node_href(&guest.node);
     view! {
         <tr data-vmid=guest.vmid>
             <td class="plb-num">{guest.vmid}</td>
@@ -120,7 +121,7 @@ fn GuestRowView(guest: GuestRow) -> impl IntoView {
             <td>
                 <span class=format!("plb-status plb-status--{status_class}")>{status_text}</span>
             </td>
-            <td><a href=node_href>{guest.node.clone()}</a></td>
+            <td><a href=node_link>{guest.node.clone()}</a></td>
             <td class="plb-num">{format!("{:.1} % of {}", guest.cpu_percent, guest.cpus)}</td>
             <td class="plb-num">{memory}</td>
             <td class="plb-num">{format_bytes(guest.disk_total)}</td>

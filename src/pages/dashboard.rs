@@ -2,16 +2,17 @@
 
 use leptos::prelude::*;
 use plb_domain::explain::{describe_note, describe_reason, mode_name};
-use plb_domain::proxlb::decision::{MoveDecision, ReasonEffect};
-use plb_domain::units::format_clock_utc;
+use plb_domain::proxlb::decision::ReasonEffect;
+use plb_domain::units::{format_clock_utc, plural};
 use plb_domain::view::{ClusterOverview, NodeRow};
 
 use crate::components::banners::WarningList;
 use crate::components::cluster_data::WithOverview;
 use crate::components::meter::Meter;
+use crate::components::node_widgets::{node_href, MaintenanceBadges, NodeMeters, NodeStatusBadge};
 use crate::components::not_built::NotBuiltYet;
-use crate::pages::nodes::{MaintenanceBadges, NodeMeters, NodeStatusBadge};
-use crate::pages::PageHeader;
+use crate::components::page_header::PageHeader;
+use crate::components::planned_moves::PlannedMoves;
 
 /// Cluster health, node gauges, and ProxLB's verdict with its reasons.
 #[component]
@@ -97,14 +98,17 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
     let (level, headline) = if decision.would_balance {
         (
             "warn",
-            format!("ProxLB would migrate {issued} guest(s) on its next run."),
+            format!(
+                "ProxLB would migrate {} on its next run.",
+                plural(issued, "guest", "guests")
+            ),
         )
     } else if !decision.moves.is_empty() {
         (
             "info",
             format!(
-                "ProxLB would plan {} move(s) but send none.",
-                decision.moves.len()
+                "ProxLB would plan {} but send none.",
+                plural(decision.moves.len(), "move", "moves")
             ),
         )
     } else {
@@ -141,7 +145,7 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
                             detail=format!("{} {:.1} % vs {} {:.1} %", spread.highest_node, spread.highest, spread.lowest_node, spread.lowest)
                         />
                         <span class=if over { "plb-spread__limit plb-spread__limit--over" } else { "plb-spread__limit" }>
-                            {format!("limit {} points", balancing.balanciness)}
+                            {format!("limit {}", plural(balancing.balanciness, "point", "points"))}
                         </span>
                     </div>
                 }
@@ -171,51 +175,12 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
     }
 }
 
-/// Planned moves shown before the rest folds away.
-const MOVES_SHOWN: usize = 10;
-
 /// Above this many nodes the gauges take the dashboard's full width.
 const NODES_IN_HALF_WIDTH: usize = 6;
 
-/// The planned moves: the first [`MOVES_SHOWN`], the rest folded away. A large cluster can plan
-/// hundreds; they stay one click away in a native `<details>`, which opens without JavaScript.
-#[component]
-fn PlannedMoves(moves: Vec<MoveDecision>) -> impl IntoView {
-    let total = moves.len();
-    let rest = moves
-        .get(MOVES_SHOWN..)
-        .map(<[_]>::to_vec)
-        .unwrap_or_default();
-    let shown: Vec<_> = moves.into_iter().take(MOVES_SHOWN).collect();
-    view! {
-        <h3 class="plb-subtitle">{format!("Planned moves ({total})")}</h3>
-        <MoveList moves=shown />
-        {(!rest.is_empty()).then(|| view! {
-            <details class="plb-more">
-                <summary>{format!("Show {} more", rest.len())}</summary>
-                <MoveList moves=rest />
-            </details>
-        })}
-    }
-}
-
-#[component]
-fn MoveList(moves: Vec<MoveDecision>) -> impl IntoView {
-    view! {
-        <ul class="plb-moves">
-            {moves.into_iter().map(|m| view! {
-                <li>
-                    {format!("{}: {} → {}", m.planned.guest, m.planned.from, m.planned.to)}
-                    {(!m.issued).then(|| view! { <span class="plb-badge plb-badge--other">"not sent"</span> })}
-                </li>
-            }).collect_view()}
-        </ul>
-    }
-}
-
 #[component]
 fn NodeGauge(node: NodeRow) -> impl IntoView {
-    let href = format!("/nodes/{}", node.name);
+    let href = node_href(&node.name);
     view! {
         <article class="plb-node-card" data-node=node.name.clone()>
             <header class="plb-node-card__header">
@@ -225,48 +190,5 @@ fn NodeGauge(node: NodeRow) -> impl IntoView {
             </header>
             <NodeMeters node=node.clone() />
         </article>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use plb_domain::proxlb::plan::PlannedMove;
-    use plb_domain::proxlb::GuestKind;
-
-    use super::*;
-
-    fn moves(count: usize) -> Vec<MoveDecision> {
-        (0..count)
-            .map(|i| MoveDecision {
-                planned: PlannedMove {
-                    guest: format!("vm{i}"),
-                    vmid: 100 + i as u32,
-                    kind: GuestKind::Vm,
-                    from: "pve1".into(),
-                    to: "pve2".into(),
-                },
-                issued: true,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn many_planned_moves_fold_after_the_first_ten() {
-        let owner = Owner::new();
-        owner.set();
-        let html = view! { <PlannedMoves moves=moves(25) /> }.to_html();
-        assert!(html.contains("Planned moves (25)"), "{html}");
-        assert_eq!(
-            html.matches("<li>").count(),
-            25,
-            "every move is in the page"
-        );
-        let (before, after) = html.split_once("<details").expect("the rest is folded");
-        assert_eq!(before.matches("<li>").count(), MOVES_SHOWN);
-        assert!(after.contains("Show 15 more"), "{after}");
-
-        let html = view! { <PlannedMoves moves=moves(3) /> }.to_html();
-        assert!(!html.contains("<details"), "nothing to fold: {html}");
-        assert_eq!(html.matches("<li>").count(), 3);
     }
 }

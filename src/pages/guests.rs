@@ -7,16 +7,60 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use plb_domain::guest_query::{query_indexed, GuestIndex, GuestQuery, PAGE_SIZE};
+use plb_domain::guest_query::{
+    kind_word, query_indexed, status_word, GuestIndex, GuestQuery, PAGE_SIZE,
+};
 use plb_domain::proxlb::GuestKind;
+use plb_domain::units::plural;
 use plb_domain::view::{GuestRow, TagKind};
 
 use crate::components::banners::StaleBanner;
 use crate::components::cluster_data::guests_resource;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::guest_table::{guests_href, GuestTable};
+use crate::components::page_header::PageHeader;
 use crate::error::ApiError;
-use crate::pages::PageHeader;
+
+/// A filter `<select>` of the form: its label, its URL parameter and its options as
+/// (URL value, text); the empty value means "no filter".
+struct Filter {
+    label: &'static str,
+    param: &'static str,
+    options: &'static [(&'static str, &'static str)],
+}
+
+/// The fixed filters, in form order. The URL values come from the query's own words.
+const FILTERS: [Filter; 3] = [
+    Filter {
+        label: "Type",
+        param: "kind",
+        options: &[
+            ("", "All types"),
+            (kind_word(GuestKind::Vm), "VMs"),
+            (kind_word(GuestKind::Ct), "Containers"),
+        ],
+    },
+    Filter {
+        label: "Status",
+        param: "status",
+        options: &[
+            ("", "Any status"),
+            (status_word(true), "Running"),
+            (status_word(false), "Not running"),
+        ],
+    },
+    Filter {
+        label: "ProxLB tag",
+        param: "tag",
+        options: &[
+            ("", "Any tags"),
+            (TagKind::Affinity.as_str(), "Affinity"),
+            (TagKind::AntiAffinity.as_str(), "Anti-affinity"),
+            (TagKind::Pin.as_str(), "Pinned"),
+            (TagKind::Ignore.as_str(), "Ignored"),
+        ],
+    },
+];
 
 /// The guest list with its filter form.
 #[component]
@@ -32,52 +76,39 @@ pub fn GuestsPage() -> impl IntoView {
         })
     });
     let navigate = use_navigate();
-    // Filtering in the browser: replace the URL (no history entry per keystroke); the query memo
-    // follows the URL and the table re-filters in memory.
-    let apply = move |change: &dyn Fn(&mut GuestQuery)| {
-        let mut next = query.get_untracked();
-        change(&mut next);
-        next.page = 1;
-        navigate(
-            &guests_href(&next),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..NavigateOptions::default()
-            },
-        );
-    };
-    // One handler per field: read the field's value and set it on the query.
-    let on_field = |set: fn(&mut GuestQuery, String)| {
-        let apply = apply.clone();
+    // Filtering in the browser: a field's change sets its URL parameter and replaces the URL (no
+    // history entry per keystroke); the query memo follows the URL and the table re-filters in
+    // memory.
+    let on_param = move |param: &'static str| {
+        let navigate = navigate.clone();
         move |event: leptos::ev::Event| {
-            let value = event_target_value(&event);
-            apply(&|q: &mut GuestQuery| set(q, value.clone()));
+            let mut next = query.get_untracked();
+            next.set_param(param, &event_target_value(&event));
+            next.page = 1;
+            navigate(
+                &guests_href(&next),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
         }
     };
-    let on_search = on_field(|q, value| q.search = value);
-    let on_kind =
-        on_field(|q, value| q.kind = GuestQuery::from_params([("kind", value.as_str())]).kind);
-    let on_status = on_field(|q, value| {
-        q.running = GuestQuery::from_params([("status", value.as_str())]).running
-    });
-    let on_tag = on_field(|q, value| q.tag = TagKind::parse(&value));
-    let on_node = on_field(|q, value| q.node = (!value.is_empty()).then_some(value));
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         // With JavaScript the fields already updated the URL; without it the browser submits.
         event.prevent_default();
     };
-    let kind_value = move || match query.get().kind {
-        Some(GuestKind::Vm) => "vm",
-        Some(GuestKind::Ct) => "ct",
-        None => "",
+    let on_search = on_param("q");
+    // The node list arrives with the data, so its `<select>` is rendered (and handled) later.
+    let node_handler = {
+        let on_param = on_param.clone();
+        move || on_param("node")
     };
-    let status_value = move || match query.get().running {
-        Some(true) => "running",
-        Some(false) => "stopped",
-        None => "",
-    };
-    let tag_value = move || query.get().tag.map(TagKind::as_str).unwrap_or("");
+    let filters = FILTERS
+        .iter()
+        .map(|filter| view! { <FilterSelect filter query on_change=on_param(filter.param) /> })
+        .collect_view();
 
     view! {
         <PageHeader title="Guests" subtitle="Every VM and container, where it runs and what ProxLB may do with it." />
@@ -95,44 +126,15 @@ pub fn GuestsPage() -> impl IntoView {
                 />
             </label>
             <Transition fallback=|| view! { <NodeSelect nodes=Vec::new() selected=None on_change=|_| {} /> }>
-                {
-                    let on_node = on_node.clone();
-                    move || {
-                        let on_node = on_node.clone();
-                        Suspend::new(async move {
-                            let nodes = guests.await.map(|list| list.nodes).unwrap_or_default();
-                            view! { <NodeSelect nodes selected=query.get_untracked().node on_change=on_node /> }
-                        })
-                    }
-                }
+                {move || {
+                    let on_change = node_handler();
+                    Suspend::new(async move {
+                        let nodes = guests.await.map(|list| list.nodes).unwrap_or_default();
+                        view! { <NodeSelect nodes selected=query.get_untracked().node on_change /> }
+                    })
+                }}
             </Transition>
-            <FilterSelect
-                label="Type"
-                name="kind"
-                current=kind_value
-                on_change=on_kind
-                options=&[("", "All types"), ("vm", "VMs"), ("ct", "Containers")]
-            />
-            <FilterSelect
-                label="Status"
-                name="status"
-                current=status_value
-                on_change=on_status
-                options=&[("", "Any status"), ("running", "Running"), ("stopped", "Not running")]
-            />
-            <FilterSelect
-                label="ProxLB tag"
-                name="tag"
-                current=tag_value
-                on_change=on_tag
-                options=&[
-                    ("", "Any tags"),
-                    ("affinity", "Affinity"),
-                    ("anti-affinity", "Anti-affinity"),
-                    ("pin", "Pinned"),
-                    ("ignore", "Ignored"),
-                ]
-            />
+            {filters}
             {move || {
                 let q = query.get();
                 view! {
@@ -157,25 +159,20 @@ pub fn GuestsPage() -> impl IntoView {
     }
 }
 
-/// A labelled filter `<select>` with fixed options; the option equal to `current` is selected,
-/// both in the server-rendered HTML (for forms without JavaScript) and live.
+/// A labelled filter `<select>` with fixed options; the option the query has is selected, both
+/// in the server-rendered HTML (for forms without JavaScript) and live.
 #[component]
-fn FilterSelect<C, F>(
-    label: &'static str,
-    name: &'static str,
-    current: C,
-    on_change: F,
-    options: &'static [(&'static str, &'static str)],
-) -> impl IntoView
+fn FilterSelect<F>(filter: &'static Filter, query: Memo<GuestQuery>, on_change: F) -> impl IntoView
 where
-    C: Fn() -> &'static str + Copy + Send + Sync + 'static,
     F: Fn(leptos::ev::Event) + 'static,
 {
+    let current = move || query.with(|q| q.param(filter.param));
     view! {
         <label class="plb-field">
-            <span class="plb-field__label">{label}</span>
-            <select name=name prop:value=current on:change=on_change>
-                {options
+            <span class="plb-field__label">{filter.label}</span>
+            <select name=filter.param prop:value=current on:change=on_change>
+                {filter
+                    .options
                     .iter()
                     .map(|&(value, text)| view! { <option value=value selected=move || current() == value>{text}</option> })
                     .collect_view()}
@@ -218,9 +215,12 @@ fn GuestResults(guests: Vec<GuestRow>, query: Memo<GuestQuery>) -> impl IntoView
             let first = (page.page - 1) * PAGE_SIZE + usize::from(page.matching > 0);
             let last = (page.page - 1) * PAGE_SIZE + page.rows.len();
             let summary = if page.matching == total {
-                format!("Showing {first}–{last} of {total} guests")
+                format!("Showing {first}–{last} of {}", plural(total, "guest", "guests"))
             } else {
-                format!("Showing {first}–{last} of {} matching guests ({total} in all)", page.matching)
+                format!(
+                    "Showing {first}–{last} of {} ({total} in all)",
+                    plural(page.matching, "matching guest", "matching guests")
+                )
             };
             let link = |target: usize| {
                 let mut next = q.clone();

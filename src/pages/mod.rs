@@ -1,18 +1,18 @@
 //! One module per view (route component), named like its route.
 
+pub mod account;
+pub mod audit;
 pub mod balancing;
 pub mod config;
 pub mod dashboard;
 pub mod guests;
+pub mod login;
 pub mod logs;
 pub mod node_detail;
 pub mod nodes;
 pub mod not_found;
 pub mod rules;
 pub mod service;
-
-use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// An entry of the sidebar navigation.
 #[derive(Clone, Copy, Debug)]
@@ -68,20 +68,3 @@ pub const NAV_ITEMS: [NavItem; 8] = [
         icon: "M12 2v10M18.36 6.64a9 9 0 1 1-12.73 0",
     },
 ];
-
-/// The heading of a view, with the document title.
-#[component]
-pub fn PageHeader(
-    /// The view's name.
-    title: &'static str,
-    /// One sentence on what the view is for.
-    subtitle: &'static str,
-) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <header class="plb-page-header">
-            <h1 class="plb-page-header__title">{title}</h1>
-            <p class="plb-page-header__subtitle">{subtitle}</p>
-        </header>
-    }
-}

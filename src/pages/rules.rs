@@ -8,7 +8,7 @@ use plb_domain::proxlb::{HaRuleKind, RulesView};
 use plb_domain::view::ClusterOverview;
 
 use crate::components::cluster_data::WithOverview;
-use crate::pages::PageHeader;
+use crate::components::page_header::PageHeader;
 
 /// Groups, pins, ignores, pool and HA rules, with conflicts first.
 #[component]
@@ -24,6 +24,30 @@ fn join(items: &[String]) -> String {
         "—".to_owned()
     } else {
         items.join(", ")
+    }
+}
+
+/// "yes" or "no".
+fn yes_no(value: bool) -> &'static str {
+    if value {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// A table with fixed column headings; `children` are its body rows.
+#[component]
+fn RuleTable(columns: &'static [&'static str], children: Children) -> impl IntoView {
+    view! {
+        <div class="plb-table-wrap">
+            <table class="plb-table">
+                <thead>
+                    <tr>{columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
     }
 }
 
@@ -57,21 +81,16 @@ fn Rules(rules: RulesView) -> impl IntoView {
         <Groups title="Affinity groups" id="affinity" empty="No affinity groups." groups=rules.affinity_groups />
         <Groups title="Anti-affinity groups" id="anti-affinity" empty="No anti-affinity groups." groups=rules.anti_affinity_groups />
         <RuleSection title="Pinned guests" id="pins" count=rules.pinned.len() empty="No guest is pinned.">
-            <div class="plb-table-wrap">
-                <table class="plb-table">
-                    <thead><tr><th scope="col">"Guest"</th><th scope="col">"Pinned to"</th><th scope="col">"Usable now"</th><th scope="col">"Strict"</th></tr></thead>
-                    <tbody>
-                        {rules.pinned.iter().map(|pin| view! {
-                            <tr>
-                                <th scope="row">{pin.guest.clone()}</th>
-                                <td>{pin.pins.iter().map(|p| format!("{} ({})", p.node, describe_source(&p.source))).collect::<Vec<_>>().join(", ")}</td>
-                                <td>{join(&pin.usable_nodes)}</td>
-                                <td>{if pin.strict { "yes" } else { "no" }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <RuleTable columns=&["Guest", "Pinned to", "Usable now", "Strict"]>
+                {rules.pinned.iter().map(|pin| view! {
+                    <tr>
+                        <th scope="row">{pin.guest.clone()}</th>
+                        <td>{pin.pins.iter().map(|p| format!("{} ({})", p.node, describe_source(&p.source))).collect::<Vec<_>>().join(", ")}</td>
+                        <td>{join(&pin.usable_nodes)}</td>
+                        <td>{yes_no(pin.strict)}</td>
+                    </tr>
+                }).collect_view()}
+            </RuleTable>
         </RuleSection>
         <RuleSection title="Ignored guests" id="ignored" count=rules.ignored.len() empty="No guest is ignored.">
             <ul class="plb-list">
@@ -81,41 +100,31 @@ fn Rules(rules: RulesView) -> impl IntoView {
             </ul>
         </RuleSection>
         <RuleSection title="Pool rules" id="pools" count=rules.pool_rules.len() empty="No pool rules in balancing.pools.">
-            <div class="plb-table-wrap">
-                <table class="plb-table">
-                    <thead><tr><th scope="col">"Pool"</th><th scope="col">"Type"</th><th scope="col">"Pin"</th><th scope="col">"Strict"</th><th scope="col">"Members"</th></tr></thead>
-                    <tbody>
-                        {rules.pool_rules.iter().map(|pool| view! {
-                            <tr>
-                                <th scope="row">{pool.pool.clone()} {(!pool.exists).then(|| view! { <span class="plb-badge plb-badge--warn">"not in Proxmox"</span> })}</th>
-                                <td>{pool.kind.map_or("—", AffinityType::as_str)}</td>
-                                <td>{join(&pool.pin)}</td>
-                                <td>{if pool.strict { "yes" } else { "no" }}</td>
-                                <td>{join(&pool.members)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <RuleTable columns=&["Pool", "Type", "Pin", "Strict", "Members"]>
+                {rules.pool_rules.iter().map(|pool| view! {
+                    <tr>
+                        <th scope="row">{pool.pool.clone()} {(!pool.exists).then(|| view! { <span class="plb-badge plb-badge--warn">"not in Proxmox"</span> })}</th>
+                        <td>{pool.kind.map_or("—", AffinityType::as_str)}</td>
+                        <td>{join(&pool.pin)}</td>
+                        <td>{yes_no(pool.strict)}</td>
+                        <td>{join(&pool.members)}</td>
+                    </tr>
+                }).collect_view()}
+            </RuleTable>
         </RuleSection>
         <RuleSection title="Proxmox HA rules" id="ha" count=rules.ha_rules.len() empty="No HA rules (or Proxmox VE < 9, which has HA groups instead).">
-            <div class="plb-table-wrap">
-                <table class="plb-table">
-                    <thead><tr><th scope="col">"Rule"</th><th scope="col">"Proxmox type"</th><th scope="col">"ProxLB reads it as"</th><th scope="col">"Guests"</th><th scope="col">"Nodes"</th><th scope="col">"State"</th></tr></thead>
-                    <tbody>
-                        {rules.ha_rules.iter().map(|rule| view! {
-                            <tr>
-                                <th scope="row">{rule.id.clone()}</th>
-                                <td>{match rule.kind { HaRuleKind::NodeAffinity => "node affinity", HaRuleKind::ResourceAffinity => "resource affinity", HaRuleKind::ResourceAntiAffinity => "resource anti-affinity" }}</td>
-                                <td>{rule.proxlb_type.as_str()}</td>
-                                <td>{join(&rule.member_guests)}</td>
-                                <td>{join(&rule.nodes)}</td>
-                                <td>{match rule.skipped { None => "applied", Some(HaRuleSkip::Disabled) => "disabled", Some(HaRuleSkip::PrePve9) => "skipped (PVE < 9)" }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <RuleTable columns=&["Rule", "Proxmox type", "ProxLB reads it as", "Guests", "Nodes", "State"]>
+                {rules.ha_rules.iter().map(|rule| view! {
+                    <tr>
+                        <th scope="row">{rule.id.clone()}</th>
+                        <td>{match rule.kind { HaRuleKind::NodeAffinity => "node affinity", HaRuleKind::ResourceAffinity => "resource affinity", HaRuleKind::ResourceAntiAffinity => "resource anti-affinity" }}</td>
+                        <td>{rule.proxlb_type.as_str()}</td>
+                        <td>{join(&rule.member_guests)}</td>
+                        <td>{join(&rule.nodes)}</td>
+                        <td>{match rule.skipped { None => "applied", Some(HaRuleSkip::Disabled) => "disabled", Some(HaRuleSkip::PrePve9) => "skipped (PVE < 9)" }}</td>
+                    </tr>
+                }).collect_view()}
+            </RuleTable>
         </RuleSection>
     }
 }
@@ -129,21 +138,16 @@ fn Groups(
 ) -> impl IntoView {
     view! {
         <RuleSection title id count=groups.len() empty>
-            <div class="plb-table-wrap">
-                <table class="plb-table">
-                    <thead><tr><th scope="col">"Group"</th><th scope="col">"Source"</th><th scope="col">"Members"</th><th scope="col">"On nodes"</th></tr></thead>
-                    <tbody>
-                        {groups.iter().map(|group| view! {
-                            <tr>
-                                <th scope="row">{group.name.clone()}</th>
-                                <td>{group.sources.iter().map(describe_source).collect::<Vec<_>>().join(", ")}</td>
-                                <td>{join(&group.members)}</td>
-                                <td>{join(&group.nodes)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <RuleTable columns=&["Group", "Source", "Members", "On nodes"]>
+                {groups.iter().map(|group| view! {
+                    <tr>
+                        <th scope="row">{group.name.clone()}</th>
+                        <td>{group.sources.iter().map(describe_source).collect::<Vec<_>>().join(", ")}</td>
+                        <td>{join(&group.members)}</td>
+                        <td>{join(&group.nodes)}</td>
+                    </tr>
+                }).collect_view()}
+            </RuleTable>
         </RuleSection>
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::not_built::NotBuiltYet;
-use crate::pages::PageHeader;
+use crate::components::page_header::PageHeader;
 
 /// Start, stop and restart ProxLB, and see its state and version.
 #[component]

@@ -1,8 +1,11 @@
 //! ProxLB's decision in plain words, for the UI and the REST API alike.
 
 use crate::proxlb::config::Mode;
+use crate::proxlb::maintenance::MaintenanceSource;
+use crate::proxlb::plan::PlannedMove;
 use crate::proxlb::rules::{IgnoreReason, RuleSource};
 use crate::proxlb::{Conflict, QuirkNote, Reason};
+use crate::units::plural;
 
 /// ProxLB's lowercase name of a mode.
 pub fn mode_name(mode: Mode) -> &'static str {
@@ -52,8 +55,8 @@ pub fn describe_reason(reason: &Reason) -> String {
         Reason::GuestPressureHot { guest, method } => format!("Guest {guest} is marked hot by {} pressure (PSI).", method.as_str()),
         Reason::NoPressure { method } => format!("No node or guest is hot by {} pressure.", method.as_str()),
         Reason::AffinityViolated { violations } => format!(
-            "{} affinity or anti-affinity rule(s) are currently violated, so ProxLB enforces them.",
-            violations.len()
+            "{} currently violated, so ProxLB enforces affinity and anti-affinity.",
+            plural(violations.len(), "affinity or anti-affinity rule is", "affinity or anti-affinity rules are")
         ),
         Reason::EnforceAffinityConfigured => "enforce_affinity is on.".to_owned(),
         Reason::EnforcePinning => "enforce_pinning is on: pinned guests are moved to their pins.".to_owned(),
@@ -130,6 +133,20 @@ pub fn describe_note(note: &QuirkNote) -> String {
     }
 }
 
+/// One planned move, e.g. `web01: pve1 → pve3`.
+pub fn describe_move(planned: &PlannedMove) -> String {
+    format!("{}: {} → {}", planned.guest, planned.from, planned.to)
+}
+
+/// Why ProxLB treats a node as in maintenance, e.g. `maintenance (schedule Sat 02:00-04:00)`.
+pub fn describe_maintenance(source: &MaintenanceSource) -> String {
+    match source {
+        MaintenanceSource::Config => "maintenance (config)".to_owned(),
+        MaintenanceSource::Schedule { entry } => format!("maintenance (schedule {entry})"),
+        MaintenanceSource::HaMaintenance => "maintenance (HA)".to_owned(),
+    }
+}
+
 /// Where a rule comes from, e.g. `tag plb_affinity_web`.
 pub fn describe_source(source: &RuleSource) -> String {
     match source {
@@ -164,7 +181,9 @@ pub fn describe_conflict(conflict: &Conflict) -> String {
         Conflict::NoUsablePinTarget { guest } => format!("None of the pins of {guest} points at a usable node."),
         Conflict::PinnedAndIgnored { guest } => format!("{guest} is pinned but also ignored: the pin has no effect."),
         Conflict::AntiAffinityGroupTooLarge { group, members, usable_nodes } => format!(
-            "Anti-affinity group {group} has {members} guests but only {usable_nodes} usable nodes: they cannot all be apart."
+            "Anti-affinity group {group} has {} but only {}: they cannot all be apart.",
+            plural(*members, "guest", "guests"),
+            plural(*usable_nodes, "usable node", "usable nodes")
         ),
         Conflict::AffinityGroupsShadowed { guest, effective, ignored } => format!(
             "{guest} is in several affinity groups; ProxLB only uses the last one, {effective}, and ignores {}.",
@@ -175,8 +194,8 @@ pub fn describe_conflict(conflict: &Conflict) -> String {
             list(guests)
         ),
         Conflict::DuplicateGuestName { name, vmids } => format!(
-            "The name {name} is used by {} guests ({}); ProxLB keys guests by name, so one hides the others.",
-            vmids.len(),
+            "The name {name} is used by {} ({}); ProxLB keys guests by name, so one hides the others.",
+            plural(vmids.len(), "guest", "guests"),
             list(&vmids.iter().map(u32::to_string).collect::<Vec<_>>())
         ),
         Conflict::IgnoredGuestOnMaintenanceNode { guest, node } => {
@@ -235,6 +254,50 @@ mod tests {
             },
         });
         assert_eq!(text, "app01 is pinned to \"pve9\" (tag plb_pin_pve9), which is not a node of this cluster: ProxLB ignores the pin.");
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        let one = describe_conflict(&Conflict::AntiAffinityGroupTooLarge {
+            group: "db".into(),
+            members: 3,
+            usable_nodes: 1,
+        });
+        assert_eq!(
+            one,
+            "Anti-affinity group db has 3 guests but only 1 usable node: they cannot all be apart."
+        );
+        let text = describe_reason(&Reason::AffinityViolated { violations: vec![] });
+        assert!(
+            text.starts_with("0 affinity or anti-affinity rules are currently"),
+            "{text}"
+        );
+        let text = describe_conflict(&Conflict::DuplicateGuestName {
+            name: "web".into(),
+            vmids: vec![101, 102],
+        });
+        assert!(
+            text.starts_with("The name web is used by 2 guests (101, 102);"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn moves_and_maintenance_read_as_one_phrase() {
+        let planned = PlannedMove {
+            guest: "web01".into(),
+            vmid: 101,
+            kind: crate::proxlb::GuestKind::Vm,
+            from: "pve1".into(),
+            to: "pve3".into(),
+        };
+        assert_eq!(describe_move(&planned), "web01: pve1 → pve3");
+        assert_eq!(
+            describe_maintenance(&MaintenanceSource::Schedule {
+                entry: "Sat 02:00-04:00".into()
+            }),
+            "maintenance (schedule Sat 02:00-04:00)"
+        );
     }
 
     #[test]

@@ -64,7 +64,8 @@ impl SortKey {
 /// Everything the guests view can be asked for through its URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestQuery {
-    /// Free text: matches name, vmid or a tag (case-insensitive).
+    /// Free text as typed: matches name, vmid or a tag (case-insensitive, surrounding spaces
+    /// ignored).
     pub search: String,
     /// Only guests on this node.
     pub node: Option<String>,
@@ -82,6 +83,35 @@ pub struct GuestQuery {
     pub page: usize,
 }
 
+/// The URL word of the `kind` filter for a guest type: `vm` or `ct` (ProxLB's own type names).
+pub const fn kind_word(kind: GuestKind) -> &'static str {
+    match kind {
+        GuestKind::Vm => "vm",
+        GuestKind::Ct => "ct",
+    }
+}
+
+/// The URL word of the `status` filter: `running`, or `stopped` for every other state.
+pub const fn status_word(running: bool) -> &'static str {
+    if running {
+        "running"
+    } else {
+        "stopped"
+    }
+}
+
+fn parse_kind(word: &str) -> Option<GuestKind> {
+    [GuestKind::Vm, GuestKind::Ct]
+        .into_iter()
+        .find(|kind| kind_word(*kind) == word)
+}
+
+fn parse_status(word: &str) -> Option<bool> {
+    [true, false]
+        .into_iter()
+        .find(|running| status_word(*running) == word)
+}
+
 impl GuestQuery {
     /// Reads the query from URL parameters (`q`, `node`, `kind`, `status`, `tag`, `sort`, `dir`,
     /// `page`); unknown or malformed values are ignored, never an error.
@@ -91,35 +121,37 @@ impl GuestQuery {
             ..GuestQuery::default()
         };
         for (key, value) in params {
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            match key {
-                "q" => query.search = value.to_owned(),
-                "node" => query.node = Some(value.to_owned()),
-                "kind" => {
-                    query.kind = match value {
-                        "vm" => Some(GuestKind::Vm),
-                        "ct" => Some(GuestKind::Ct),
-                        _ => None,
-                    }
-                }
-                "status" => {
-                    query.running = match value {
-                        "running" => Some(true),
-                        "stopped" => Some(false),
-                        _ => None,
-                    }
-                }
-                "tag" => query.tag = TagKind::parse(value),
-                "sort" => query.sort = SortKey::parse(value).unwrap_or_default(),
-                "dir" => query.descending = value == "desc",
-                "page" => query.page = value.parse().unwrap_or(1).max(1),
-                _ => {}
-            }
+            query.set_param(key, value);
         }
         query
+    }
+
+    /// Sets the field behind one URL parameter from its URL value, as a form field changes it:
+    /// an empty, unknown or malformed value resets that field to its default (no filter); an
+    /// unknown key changes nothing.
+    pub fn set_param(&mut self, key: &str, raw: &str) {
+        let value = raw.trim();
+        let given = (!value.is_empty()).then_some(value);
+        match key {
+            // Kept as typed, so a search box bound to it keeps its spaces; matching trims.
+            "q" => self.search = raw.to_owned(),
+            "node" => self.node = given.map(str::to_owned),
+            "kind" => self.kind = given.and_then(parse_kind),
+            "status" => self.running = given.and_then(parse_status),
+            "tag" => self.tag = given.and_then(TagKind::parse),
+            "sort" => self.sort = given.and_then(SortKey::parse).unwrap_or_default(),
+            "dir" => self.descending = value == "desc",
+            "page" => self.page = value.parse().unwrap_or(1).max(1),
+            _ => {}
+        }
+    }
+
+    /// The URL value of one parameter; empty when the field has its default.
+    pub fn param(&self, key: &str) -> String {
+        self.to_params()
+            .into_iter()
+            .find_map(|(k, value)| (k == key).then_some(value))
+            .unwrap_or_default()
     }
 
     /// The URL parameters for this query, defaults left out (the inverse of [`Self::from_params`]).
@@ -132,16 +164,10 @@ impl GuestQuery {
             params.push(("node", node.clone()));
         }
         if let Some(kind) = self.kind {
-            params.push((
-                "kind",
-                if kind == GuestKind::Vm { "vm" } else { "ct" }.to_owned(),
-            ));
+            params.push(("kind", kind_word(kind).to_owned()));
         }
         if let Some(running) = self.running {
-            params.push((
-                "status",
-                if running { "running" } else { "stopped" }.to_owned(),
-            ));
+            params.push(("status", status_word(running).to_owned()));
         }
         if let Some(tag) = self.tag {
             params.push(("tag", tag.as_str().to_owned()));
@@ -251,7 +277,7 @@ pub fn query_indexed<'a>(
     index: &GuestIndex,
     query: &GuestQuery,
 ) -> GuestPage<'a> {
-    let search = query.search.to_lowercase();
+    let search = query.search.trim().to_lowercase();
     let searchable = !search.contains(FIELD_SEPARATOR);
     let mut rows: Vec<usize> = if index.len() == guests.len() && searchable {
         (0..guests.len())
@@ -429,6 +455,51 @@ mod tests {
     }
 
     #[test]
+    fn a_form_field_sets_and_clears_its_parameter() {
+        let mut query =
+            GuestQuery::from_params([("kind", "ct"), ("status", "running"), ("tag", "pin")]);
+        assert_eq!(
+            (
+                query.param("kind"),
+                query.param("status"),
+                query.param("tag")
+            ),
+            ("ct".to_owned(), "running".to_owned(), "pin".to_owned())
+        );
+        query.set_param("kind", "");
+        query.set_param("status", "stopped");
+        query.set_param("node", " pve2 ");
+        assert_eq!(query.kind, None);
+        assert_eq!(query.running, Some(false));
+        assert_eq!(query.node.as_deref(), Some("pve2"));
+        assert_eq!(query.param("kind"), "");
+        assert_eq!(query.param("status"), status_word(false));
+        query.set_param("tag", "nonsense");
+        assert_eq!(query.tag, None);
+        query.set_param("unknown", "x");
+        assert_eq!(query.param("unknown"), "");
+    }
+
+    #[test]
+    fn url_words_round_trip() {
+        for kind in [GuestKind::Vm, GuestKind::Ct] {
+            assert_eq!(parse_kind(kind_word(kind)), Some(kind));
+        }
+        for running in [true, false] {
+            assert_eq!(parse_status(status_word(running)), Some(running));
+        }
+        assert_eq!(parse_kind("VM"), None);
+    }
+
+    #[test]
+    fn a_search_keeps_its_spaces_but_matches_trimmed() {
+        let all = guests();
+        let query = GuestQuery::from_params([("q", "web ")]);
+        assert_eq!(query.search, "web ");
+        assert_eq!(ids(&query_guests(&all, &query)), vec![100, 101]);
+    }
+
+    #[test]
     fn pages_are_clamped() {
         let all: Vec<GuestRow> = (0..250)
             .map(|i| guest(1000 + i, "g", "pve1", GuestKind::Vm, true, &[]))
@@ -445,7 +516,7 @@ mod tests {
 
     /// The plain definition of a search match, field by field: the oracle for the index.
     fn matches_naively(query: &GuestQuery, guest: &GuestRow) -> bool {
-        let search = query.search.to_lowercase();
+        let search = query.search.trim().to_lowercase();
         query.passes_filters(guest)
             && (search.is_empty()
                 || guest.name.to_lowercase().contains(&search)

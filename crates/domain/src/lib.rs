@@ -3,15 +3,18 @@
 //! Nothing in this crate does IO: it compiles for `wasm32-unknown-unknown` and for the host,
 //! and behaves the same on both.
 
+pub mod audit;
+pub mod auth;
+pub mod calendar;
 pub mod explain;
 pub mod guest_query;
 pub mod live;
 pub mod proxlb;
+pub mod secret;
 pub mod server_info;
 pub mod theme;
 pub mod units;
 pub mod view;
 
-pub use live::LiveEvent;
 pub use server_info::ServerInfo;
 pub use theme::ThemeChoice;

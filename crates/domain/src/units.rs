@@ -1,4 +1,4 @@
-//! Human-readable formatting of durations and sizes.
+//! Human-readable formatting of durations, sizes and counts.
 
 /// Formats a duration in seconds as the two most significant units, e.g. `3d 4h`, `5m 2s`, `42s`.
 pub fn format_duration(total_seconds: u64) -> String {
@@ -37,6 +37,17 @@ pub fn format_bytes(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// A count with its noun in the right number, e.g. `1 guest`, `4 guests`, `0 guests`.
+///
+/// The one place for plural forms: UI texts never write `guest(s)`.
+pub fn plural<N>(count: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    let noun = if count == N::from(1) { one } else { many };
+    format!("{count} {noun}")
+}
+
 /// Formats Unix seconds as a UTC wall-clock time, `HH:MM:SS UTC`.
 pub fn format_clock_utc(unix: u64) -> String {
     let second_of_day = unix % 86_400;
@@ -50,7 +61,17 @@ pub fn format_clock_utc(unix: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_bytes, format_clock_utc, format_duration};
+    use super::{format_bytes, format_clock_utc, format_duration, plural};
+
+    #[test]
+    fn plural_picks_the_noun_by_count() {
+        assert_eq!(plural(0, "guest", "guests"), "0 guests");
+        assert_eq!(plural(1, "guest", "guests"), "1 guest");
+        assert_eq!(plural(4, "guest", "guests"), "4 guests");
+        assert_eq!(plural(1_i64, "point", "points"), "1 point");
+        assert_eq!(plural(-1_i64, "point", "points"), "-1 points");
+        assert_eq!(plural(12_u32, "core", "cores"), "12 cores");
+    }
 
     #[test]
     fn bytes_use_binary_units() {

@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::proxlb::config::{Mode, Resource};
+use crate::proxlb::decision::MoveDecision;
 use crate::proxlb::maintenance::{LocalTime, MaintenanceSource, Weekday};
 use crate::proxlb::tags::{classify_tag, TagMeaning};
 use crate::proxlb::{
     evaluate, ClusterSnapshot, Decision, EvaluationInput, GuestKind, GuestStatus, NodeStatus,
     ProxLbConfig,
 };
+use crate::units::plural;
 
 /// Where the snapshot came from and how fresh it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +46,10 @@ pub struct ClusterExtras {
     pub tls_verification_off: bool,
     /// Privileges ProxLB needs that the configured user or token lacks.
     pub missing_privileges: Vec<String>,
+    /// Parts of the cluster data Proxmox did not give in the latest cycle, one safe line each
+    /// (e.g. `cluster status: permission denied on /cluster/status (needs Sys.Audit)`).
+    #[serde(default)]
+    pub unavailable: Vec<String>,
 }
 
 /// A warning an operator should act on.
@@ -69,6 +75,11 @@ pub enum ClusterWarning {
         /// Their names.
         nodes: Vec<String>,
     },
+    /// Parts of the cluster data could not be read this cycle; they show their last known state.
+    PartialData {
+        /// What could not be read and why, one safe line each.
+        parts: Vec<String>,
+    },
 }
 
 impl ClusterWarning {
@@ -76,7 +87,8 @@ impl ClusterWarning {
     pub fn message(&self) -> String {
         match self {
             ClusterWarning::CrsAutoRebalance { ha_guests } => format!(
-                "Proxmox's own CRS auto-rebalance is on: it and ProxLB may both move the {ha_guests} HA-managed guest(s). Turn one of them off."
+                "Proxmox's own CRS auto-rebalance is on: it and ProxLB may both move the {}. Turn one of them off.",
+                plural(*ha_guests, "HA-managed guest", "HA-managed guests")
             ),
             ClusterWarning::TlsVerificationOff => {
                 "TLS certificate verification to Proxmox is off (ssl_verification: false): the connection can be intercepted.".to_owned()
@@ -87,6 +99,10 @@ impl ClusterWarning {
             ),
             ClusterWarning::NoQuorum => "The cluster has no quorum.".to_owned(),
             ClusterWarning::NodesOffline { nodes } => format!("Offline: {}.", nodes.join(", ")),
+            ClusterWarning::PartialData { parts } => format!(
+                "Proxmox did not answer everything; what these cover may be missing or out of date: {}.",
+                parts.join("; ")
+            ),
         }
     }
 }
@@ -175,7 +191,7 @@ pub enum TagKind {
 
 impl TagKind {
     /// Stable name for URLs and CSS modifiers.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TagKind::Affinity => "affinity",
             TagKind::AntiAffinity => "anti-affinity",
@@ -319,6 +335,22 @@ pub struct GuestList {
     pub nodes: Vec<String>,
     /// Guests by vmid.
     pub guests: Vec<GuestRow>,
+}
+
+impl ClusterOverview {
+    /// The node called `name`, if the cluster has one. The one node lookup of the REST API, the
+    /// server functions and the node view.
+    pub fn node(&self, name: &str) -> Option<&NodeRow> {
+        self.nodes.iter().find(|node| node.name == name)
+    }
+
+    /// The moves ProxLB plans from or to the node called `name`, in plan order.
+    pub fn moves_touching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a MoveDecision> {
+        self.decision
+            .moves
+            .iter()
+            .filter(move |m| m.planned.from == name || m.planned.to == name)
+    }
 }
 
 impl ClusterView {
@@ -490,6 +522,11 @@ fn warnings(nodes: &[NodeRow], guests: &[GuestRow], extras: &ClusterExtras) -> V
     if extras.tls_verification_off {
         warnings.push(ClusterWarning::TlsVerificationOff);
     }
+    if !extras.unavailable.is_empty() {
+        warnings.push(ClusterWarning::PartialData {
+            parts: extras.unavailable.clone(),
+        });
+    }
     warnings
 }
 
@@ -651,12 +688,13 @@ mod tests {
     }
 
     #[test]
-    fn warnings_cover_quorum_offline_crs_privileges_and_tls() {
+    fn warnings_cover_quorum_offline_crs_privileges_tls_and_missing_parts() {
         let extras = ClusterExtras {
             quorate: Some(false),
             crs_auto_rebalance: true,
             tls_verification_off: true,
             missing_privileges: vec!["VM.Migrate".into()],
+            unavailable: vec!["cluster status: permission denied on /cluster/status".into()],
         };
         let view = build_cluster_view(
             &snapshot(),
@@ -678,9 +716,58 @@ mod tests {
                     privileges: vec!["VM.Migrate".into()]
                 },
                 ClusterWarning::TlsVerificationOff,
+                ClusterWarning::PartialData {
+                    parts: vec!["cluster status: permission denied on /cluster/status".into()]
+                },
             ]
         );
         assert!(view.overview.warnings[3].message().contains("VM.Migrate"));
+        assert!(view.overview.warnings[5]
+            .message()
+            .ends_with("out of date: cluster status: permission denied on /cluster/status."));
+        assert!(
+            view.overview.warnings[2]
+                .message()
+                .contains("move the 1 HA-managed guest."),
+            "{}",
+            view.overview.warnings[2].message()
+        );
+        assert!(ClusterWarning::CrsAutoRebalance { ha_guests: 3 }
+            .message()
+            .contains("move the 3 HA-managed guests."));
+    }
+
+    #[test]
+    fn nodes_are_found_by_exact_name_with_the_moves_that_touch_them() {
+        let view = build_cluster_view(
+            &snapshot(),
+            &config(),
+            SnapshotMeta::default(),
+            &ClusterExtras::default(),
+            0,
+            0,
+        );
+        let overview = &view.overview;
+        assert_eq!(overview.node("pve2").map(|n| n.name.as_str()), Some("pve2"));
+        assert!(overview.node("pve").is_none());
+        assert!(overview.node("PVE2").is_none());
+        let touching = |node: &str| -> Vec<(String, String, String)> {
+            overview
+                .moves_touching(node)
+                .map(|m| {
+                    (
+                        m.planned.guest.clone(),
+                        m.planned.from.clone(),
+                        m.planned.to.clone(),
+                    )
+                })
+                .collect()
+        };
+        // pve2 is in maintenance: its guest g200 goes to pve1, the node it is pinned to.
+        let evacuation = vec![("g200".to_owned(), "pve2".to_owned(), "pve1".to_owned())];
+        assert_eq!(touching("pve1"), evacuation, "the target sees the move");
+        assert_eq!(touching("pve2"), evacuation, "the source sees the move");
+        assert_eq!(overview.moves_touching("pve3").count(), 0);
     }
 
     #[test]

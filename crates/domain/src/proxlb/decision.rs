@@ -1,5 +1,7 @@
-//! "Would ProxLB act now?" (§6.6 in full): runs ProxLB's collection, feature gating and calculation
-//! on a snapshot and explains the outcome with typed reasons and the quirks that shaped it.
+//! "Would ProxLB act now?": runs ProxLB's collection, feature gating
+//! (`proxlb/models/features.py:49-93`) and calculation (`get_balanciness` and the relocation
+//! pass, `proxlb/models/calculations.py:176-496`) on a snapshot and explains the outcome with typed
+//! reasons and the quirks that shaped it.
 
 use serde::{Deserialize, Serialize};
 

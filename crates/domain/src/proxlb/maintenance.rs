@@ -1,5 +1,6 @@
-//! Maintenance and ignored nodes (§6.3, §6.4): from `maintenance_nodes`, from weekly schedule
-//! windows evaluated at a given local time, from PVE HA maintenance, and from `ignore_nodes`.
+//! Maintenance and ignored nodes: from `maintenance_nodes`, from weekly schedule windows evaluated
+//! at a given local time (`proxlb/utils/helper.py:155-231`), from PVE HA maintenance
+//! (`proxlb/models/nodes.py:140-175`), and from `ignore_nodes` (`proxlb/models/nodes.py:178-200`).
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,10 @@
 //!
 //! Everything here mirrors ProxLB's own code (`proxlb/models/*.py`, `proxlb/utils/*.py` of the
 //! 2.3.0 package), quirks included, so the dashboard can explain ProxLB instead of guessing.
+//! Citations such as `proxlb/models/calculations.py:176` name lines of ProxLB 2.3.0 as published
+//! on PyPI (`proxlb-2.3.0.tar.gz`). Its Git repository, <https://github.com/credativ/ProxLB>, has
+//! tags up to v2.2.0: `calculations.py`, `features.py`, `groups.py`, `pools.py` and `ha_rules.py`
+//! are the same there; `nodes.py`, `guests.py`, `tags.py` and `utils/helper.py` changed in 2.3.0.
 //! "Now" is always a parameter ([`maintenance::LocalTime`]); nothing reads a clock.
 
 // Every public item of this module tree is documented; keep it that way.

@@ -1,5 +1,6 @@
-//! ProxLB's calculation pass (§6.6–§6.9) replayed on a projection: most-free-node selection,
-//! `validate_affinity_map`, the maintenance evacuation, `get_balanciness` and `relocate_guests`,
+//! ProxLB's calculation pass (`proxlb/models/calculations.py`) replayed on a projection:
+//! most-free-node selection (`get_most_free_node`, :269), `validate_affinity_map` (:680), the
+//! maintenance evacuation (:353), `get_balanciness` (:176) and `relocate_guests` (:385-496),
 //! ending in the planned `node_target` of every guest.
 //!
 //! Mirrors `calculations.py` step by step, including its state carried between steps

@@ -1,4 +1,4 @@
-//! Guest tags and what ProxLB 2.3.0 reads from them (§6.1, `proxlb/models/tags.py`).
+//! Guest tags and what ProxLB 2.3.0 reads from them (`proxlb/models/tags.py`).
 //!
 //! ProxLB matches tags by **case-sensitive prefix**: `plb_affinity…`, `plb_anti_affinity…`,
 //! `plb_ignore…` and `plb_pin…`. `plb_anti_affinity` cannot be mistaken for `plb_affinity` (the

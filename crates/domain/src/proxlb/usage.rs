@@ -1,5 +1,7 @@
-//! Node and guest figures the way ProxLB computes them (§6.5) in every method and mode, PSI "hot"
-//! marking (§6.6) and the spread that is compared with `balanciness`.
+//! Node and guest figures the way ProxLB computes them (`proxlb/models/nodes.py:73-128`,
+//! `proxlb/models/guests.py:84-111`, assigned figures `proxlb/models/calculations.py:72-99`) in
+//! every method and mode, PSI "hot" marking (`proxlb/models/calculations.py:102-173`) and the
+//! spread that is compared with `balanciness` (`proxlb/models/calculations.py:176-266`).
 //!
 //! Quirks mirrored from `nodes.py` and `calculations.py`:
 //! - `node_resource_reserve` shrinks only the **memory total** (cpu and disk reservations are not
