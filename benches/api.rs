@@ -5,15 +5,18 @@
 //! section (and writes it to target/bench-api.md for scripts/bench.sh). Results, not asserts.
 #![allow(clippy::unwrap_used)]
 
+// The tests' helper for signing in (an API token for the REST clients, a browser session for the
+// rendered pages): the benchmark measures the server as users reach it, logged in.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use plb_backend::services::cluster::{connect, ConnectOptions};
-use plb_backend::{AppState, ClusterSource, DemoScenario, Settings};
+use plb_backend::{AppState, DemoScenario, Settings};
 use plb_domain::guest_query::{query_indexed, GuestIndex, GuestQuery};
 use proxlb_web::server::{demo, router};
 use tower::ServiceExt;
@@ -27,32 +30,53 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
+/// The app on an already running demo cluster's configuration, after its first snapshot.
 async fn app_with(
     config: std::path::PathBuf,
     ca: Option<std::path::PathBuf>,
+    data_dir: std::path::PathBuf,
 ) -> (axum::Router, AppState) {
     let settings = Settings {
         proxlb_config: config,
         ca_file: ca,
+        demo: true,
+        data_dir,
         ..Settings::default()
     };
-    let state = AppState::production(settings.clone());
-    let source = connect(
-        ConnectOptions::from_settings(&settings),
-        Arc::clone(&state.clock),
-        state.shutdown.clone(),
-    );
-    let ClusterSource::Live(cluster) = &source else {
-        panic!("demo config did not connect")
-    };
-    let _ = cluster.ready(Duration::from_secs(30)).await;
-    let state = state.with_cluster(source, true);
+    let state = plb_backend::compose::wire(settings).await.unwrap();
+    first_snapshot(&state).await;
     (router::build(state.clone()), state)
 }
 
+/// Waits for the first snapshot; panics when the demo configuration did not connect.
+async fn first_snapshot(state: &AppState) {
+    state
+        .cluster
+        .view(Duration::from_secs(30))
+        .await
+        .expect("demo config did not connect");
+}
+
+/// The demo app as `--demo` starts it, with its own simulator in `dir`.
+async fn demo_app(
+    dir: std::path::PathBuf,
+    scenario: DemoScenario,
+) -> (axum::Router, AppState, demo::Demo) {
+    let settings = Settings {
+        demo: true,
+        demo_scenario: scenario,
+        data_dir: dir,
+        ..Settings::default()
+    };
+    let (state, demo) = demo::wire(settings).await.unwrap();
+    first_snapshot(&state).await;
+    (router::build(state.clone()), state, demo.unwrap())
+}
+
 /// Serves the demo app on its own runtime and threads, as a separate process would, so the
-/// load generator's tasks do not queue behind the server's on the same workers.
-fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo::Demo) {
+/// load generator's tasks do not queue behind the server's on the same workers. Returns its
+/// address, the demo and a read-only API token for the clients.
+fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo::Demo, String) {
     let (ready, address) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -61,10 +85,12 @@ fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let demo = demo::start(&dir, &DemoScenario::ThreeNode).await.unwrap();
-            let (app, _state) = app_with(demo.config_path.clone(), demo.ca_file.clone()).await;
+            let (app, state, demo) = demo_app(dir, DemoScenario::ThreeNode).await;
+            let token = support::token(&state, "bench", plb_domain::auth::TokenScope::Read).await;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            ready.send((listener.local_addr().unwrap(), demo)).unwrap();
+            ready
+                .send((listener.local_addr().unwrap(), demo, token))
+                .unwrap();
             axum::serve(listener, app).await.unwrap();
         });
     });
@@ -75,10 +101,16 @@ fn serve_demo_separately(dir: std::path::PathBuf) -> (std::net::SocketAddr, demo
 async fn main() {
     plb_backend::tls::install_crypto_provider();
     let dir = std::env::temp_dir().join(format!("plb-bench-{}", std::process::id()));
-    let (address, demo) = serve_demo_separately(dir.join("served"));
+    let (address, demo, token) = serve_demo_separately(dir.join("served"));
 
+    let mut signed_in = reqwest::header::HeaderMap::new();
+    signed_in.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
+        .default_headers(signed_in)
         .build()
         .unwrap();
     let mut out = String::new();
@@ -127,15 +159,23 @@ async fn main() {
     }
 
     // Server rendering of the dashboard, in process (no network).
-    let (app, _) = app_with(demo.config_path.clone(), demo.ca_file.clone()).await;
+    let (app, state) = app_with(
+        demo.config_path.clone(),
+        demo.ca_file.clone(),
+        dir.join("render"),
+    )
+    .await;
+    // A signed-in browser: every render checks its session like a real one.
+    let cookie = format!("plbw_session={}", support::session(&state).await);
     let mut renders = Vec::new();
     for i in 0..220 {
         let t0 = Instant::now();
-        let response = app
-            .clone()
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
+        let request = Request::get("/")
+            .header(axum::http::header::COOKIE, &cookie)
+            .body(Body::empty())
             .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
         response.into_body().collect().await.unwrap();
         if i >= 20 {
             renders.push(t0.elapsed());
@@ -157,14 +197,8 @@ async fn main() {
 
     // One filter keystroke at 10,000 guests: the large generated scenario through the real
     // client and view service, then the same function the browser runs per keystroke.
-    let large = demo::start(&dir.join("large"), &DemoScenario::Large)
-        .await
-        .unwrap();
-    let (_, state) = app_with(large.config_path.clone(), large.ca_file.clone()).await;
-    let ClusterSource::Live(cluster) = &state.cluster else {
-        unreachable!()
-    };
-    let view = cluster.current();
+    let (_, state, _large) = demo_app(dir.join("large"), DemoScenario::Large).await;
+    let view = state.cluster.view(Duration::ZERO).await.unwrap();
     let guests = &view.guests;
     writeln!(out, "\n## Guest filtering at {} guests\n", guests.len()).unwrap();
     let t0 = Instant::now();

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Extracts the routes the PVE simulator serves from the official PVE API schema.
 
-Reads the full `apiSchema` of pve-docs' `api-viewer/apidata.js` (default:
-/work/shared/docs/pve-apidata.js, PVE 9.1.3) and writes a trimmed JSON extract with only the
+Reads the full `apiSchema` of pve-docs' `api-viewer/apidata.js` (the schema behind
+https://pve.proxmox.com/pve-docs/api-viewer/; the checked-in extract was made from the copy in the
+pve-docs Git repository, https://git.proxmox.com/?p=pve-docs.git, at PVE 9.1.3) and writes a
+trimmed JSON extract with only the
 routes in the simulator's route table (`ROUTES` in crates/pve-sim/src/routes/mod.rs): for every
 "METHOD /path" its parameters (name -> type, optional, enum, minimum, maximum), the required
 parameter names, whether additional parameters are allowed, and the `returns` schema (types,
 properties, items, optional, enum; descriptions dropped). The extract is checked in
-(crates/pve-sim/schema/pve-api-extract.json) because a user's clone has no shared docs folder;
+(crates/pve-sim/schema/pve-api-extract.json), so the tests need no copy of the 4 MB schema;
 crates/pve-sim/tests/schema.rs validates the simulator against it.
 
-Usage: scripts/pve-schema-extract.py [--schema PATH] [--routes PATH] [--out PATH] [--check]
+Usage: scripts/pve-schema-extract.py --schema PATH/apidata.js [--routes PATH] [--out PATH] [--check]
 (stdlib only; --check exits 1 when the checked-in extract is out of date).
 """
 
@@ -21,7 +23,6 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_SCHEMA = "/work/shared/docs/pve-apidata.js"
 DEFAULT_ROUTES = os.path.join(ROOT, "crates/pve-sim/src/routes/mod.rs")
 DEFAULT_OUT = os.path.join(ROOT, "crates/pve-sim/schema/pve-api-extract.json")
 
@@ -97,7 +98,7 @@ def extract(schema_path, routes_path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--schema", default=DEFAULT_SCHEMA)
+    ap.add_argument("--schema", required=True, help="pve-docs api-viewer/apidata.js")
     ap.add_argument("--routes", default=DEFAULT_ROUTES)
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--check", action="store_true", help="only compare with --out")

@@ -4,18 +4,19 @@
 // A failed unwrap in a test helper is a test failure with a backtrace, which is what we want.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use plb_backend::services::cluster::{connect, ConnectOptions};
-use plb_backend::{AppState, ClusterSource, DemoScenario, Settings};
+use plb_backend::services::cluster::PollerHealth;
+use plb_backend::{AppState, DemoScenario, Settings};
 use plb_pve_sim::Fault;
-use proxlb_web::server::{demo, router};
+use proxlb_web::server::demo;
 use tower::ServiceExt;
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -26,30 +27,24 @@ fn scratch_dir(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("plb-test-{name}-{}-{nanos}", std::process::id()))
 }
 
-/// The app wired to a fresh demo simulator, polling every `interval`.
+/// The app in demo mode (as `--demo` starts it) on a fresh simulator, polling every `interval`.
 async fn app(name: &str, interval: Duration) -> (Router, demo::Demo, AppState) {
     plb_backend::tls::install_crypto_provider();
-    let demo = demo::start(&scratch_dir(name), &DemoScenario::ThreeNode)
-        .await
-        .unwrap();
     let settings = Settings {
-        proxlb_config: demo.config_path.clone(),
-        ca_file: demo.ca_file.clone(),
+        demo: true,
+        demo_scenario: DemoScenario::ThreeNode,
+        data_dir: scratch_dir(name),
         poll_interval: interval,
         ..Settings::default()
     };
-    let state = AppState::production(settings.clone());
-    let source = connect(
-        ConnectOptions::from_settings(&settings),
-        Arc::clone(&state.clock),
-        state.shutdown.clone(),
-    );
-    assert!(
-        matches!(source, ClusterSource::Live(_)),
+    let (state, demo) = demo::wire(settings).await.unwrap();
+    let demo = demo.expect("demo mode starts the simulator");
+    assert_ne!(
+        state.cluster.health(),
+        PollerHealth::NotConfigured,
         "the demo config must connect"
     );
-    let state = state.with_cluster(source, true);
-    (router::build(state.clone()), demo, state)
+    (support::signed_in_router(&state).await, demo, state)
 }
 
 async fn get_json(app: &Router, uri: &str) -> (StatusCode, serde_json::Value, String) {
@@ -238,22 +233,19 @@ async fn two_hundred_api_clients_cost_one_poll_cycle_per_interval() {
 async fn without_a_config_the_api_says_what_to_set() {
     let settings = Settings {
         proxlb_config: scratch_dir("missing").join("proxlb.yaml"),
+        data_dir: scratch_dir("missing-data"),
         ..Settings::default()
     };
-    let state = AppState::production(settings.clone());
-    let source = connect(
-        ConnectOptions::from_settings(&settings),
-        Arc::clone(&state.clock),
-        state.shutdown.clone(),
-    );
-    let app = router::build(state.with_cluster(source, false));
+    let state = plb_backend::compose::wire(settings).await.unwrap();
+    let app = support::signed_in_router(&state).await;
     let (status, body, _) = get_json(&app, "/api/nodes").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["kind"], "not_configured");
-    let message = body["message"].as_str().unwrap();
+    let reason = body["reason"].as_str().unwrap();
+    let hint = body["hint"].as_str().unwrap();
     assert!(
-        message.contains("does not exist") && message.contains("PROXLB_CONFIG"),
-        "{message}"
+        reason.contains("does not exist") && hint.contains("PROXLB_CONFIG"),
+        "{body}"
     );
     // The pages explain it too, with a 200 page and the message in the panel.
     let response = app
@@ -326,15 +318,12 @@ async fn a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not() {
         let settings = Settings {
             proxlb_config: demo.config_path.clone(),
             pve_fingerprints: vec![pin],
+            demo: true,
+            data_dir: scratch_dir("pin-data"),
             ..Settings::default()
         };
-        let state = AppState::production(settings.clone());
-        let source = connect(
-            ConnectOptions::from_settings(&settings),
-            Arc::clone(&state.clock),
-            state.shutdown.clone(),
-        );
-        let app = router::build(state.with_cluster(source, true));
+        let state = plb_backend::compose::wire(settings).await.unwrap();
+        let app = support::signed_in_router(&state).await;
         let (_, nodes, _) = get_json(&app, "/api/nodes").await;
         if trusted {
             assert!(nodes["meta"]["stale"].is_null(), "{nodes}");
@@ -354,4 +343,116 @@ async fn a_pinned_fingerprint_is_trusted_and_a_wrong_one_is_not() {
             );
         }
     }
+}
+
+/// A second simulated cluster, with other node names than the demo's.
+const EAST_SCENARIO: &str = "\
+cluster: {name: east}
+nodes:
+  - {name: east1, cores: 8, memory: 32G, disk: 100G, version: 9.1.2}
+  - {name: east2, cores: 8, memory: 32G, disk: 100G, version: 9.1.2}
+users:
+  - userid: root@pam
+    password: east-demo
+    tokens:
+      - {id: proxlb, secret: 3a6f0c2e-9b1d-4e7a-8c5f-2d4b6e8a0c13, privsep: false}
+";
+
+fn node_names(nodes: &serde_json::Value) -> Vec<String> {
+    nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_changed_proxmox_api_takes_effect_on_reconnect_without_a_restart() {
+    let dir = scratch_dir("reconnect");
+    let settings = Settings {
+        demo: true,
+        data_dir: dir.clone(),
+        poll_interval: Duration::from_millis(200),
+        ..Settings::default()
+    };
+    plb_backend::tls::install_crypto_provider();
+    let (state, west) = demo::wire(settings).await.unwrap();
+    let app = support::signed_in_router(&state).await;
+    let (_, nodes, _) = get_json(&app, "/api/nodes").await;
+    assert_eq!(node_names(&nodes), ["pve1", "pve2", "pve3"]);
+    // The live channel's subscription, taken before the change.
+    let mut feed = state.cluster.subscribe();
+
+    // Another cluster, written over the same proxlb.yaml (new hosts, token and certificate).
+    let scenario = dir.join("east.yaml");
+    std::fs::write(&scenario, EAST_SCENARIO).unwrap();
+    let east = demo::start(&dir, &DemoScenario::File(scenario))
+        .await
+        .unwrap();
+    assert_eq!(
+        Some(&east.config_path),
+        west.as_ref().map(|d| &d.config_path)
+    );
+    let config = std::fs::read_to_string(&east.config_path).unwrap();
+    assert!(config.contains(&east.simulator.host_port()), "{config}");
+
+    // Nothing changes until the service is told to reconnect: the file is not watched.
+    state.cluster.request_refresh();
+    let (_, nodes, _) = get_json(&app, "/api/nodes").await;
+    assert_eq!(node_names(&nodes), ["pve1", "pve2", "pve3"]);
+
+    state.cluster.reconnect().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, nodes, _) = get_json(&app, "/api/nodes").await;
+        assert_eq!(status, StatusCode::OK);
+        if node_names(&nodes) == ["east1", "east2"] && nodes["meta"]["stale"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {nodes}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The subscription from before the reconnect delivers the new cluster too.
+    let view = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(view) = feed.borrow_and_update().view() {
+                if view.overview.nodes.iter().any(|n| n.name == "east1") {
+                    return view.clone();
+                }
+            }
+            feed.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(view.overview.nodes.len(), 2);
+    // The old cluster is not polled any more: two more cycles of the new one (a whole old
+    // interval) pass without a request to it.
+    let west = west.unwrap();
+    west.simulator.reset_request_counts();
+    let later = view.overview.meta.version + 2;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while feed
+            .borrow_and_update()
+            .view()
+            .is_none_or(|view| view.overview.meta.version < later)
+        {
+            feed.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let (_, nodes, _) = get_json(&app, "/api/nodes").await;
+    assert_eq!(node_names(&nodes), ["east1", "east2"]);
+    assert_eq!(
+        west.simulator
+            .request_counts()
+            .get("GET /cluster/resources")
+            .copied()
+            .unwrap_or(0),
+        0,
+        "the old poller was cancelled"
+    );
+    state.shutdown.cancel();
 }

@@ -4,25 +4,42 @@
 // A failed unwrap in a test helper is a test failure with a backtrace, which is what we want.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use futures::StreamExt;
 use http_body_util::BodyExt;
-use plb_backend::{AppState, Settings};
+use plb_backend::Settings;
 use proxlb_web::pages::NAV_ITEMS;
 use proxlb_web::server::router;
+use support::TestApp;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tower::ServiceExt;
 
-fn app() -> Router {
-    router::build(AppState::production(Settings::default()))
+/// A fresh app on a private data folder (see `support`), signed in.
+async fn app() -> TestApp {
+    TestApp::plain().await
+}
+
+/// Sends `request` through `app` as its signed-in browser: the session cookie joins the
+/// request's own cookies.
+async fn browse(app: &TestApp, mut request: Request<Body>) -> axum::response::Response {
+    let cookies = match request.headers().get(header::COOKIE) {
+        Some(own) => format!("{}; {}", own.to_str().unwrap(), app.cookie_header()),
+        None => app.cookie_header(),
+    };
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookies.parse().unwrap());
+    app.router.clone().oneshot(request).await.unwrap()
 }
 
 async fn get(
-    app: Router,
+    app: &TestApp,
     uri: &str,
     cookie: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -30,10 +47,7 @@ async fn get(
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
-    let response = app
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let response = browse(app, request.body(Body::empty()).unwrap()).await;
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -43,7 +57,7 @@ async fn get(
 #[tokio::test]
 async fn every_view_renders_the_shell_and_navigation() {
     for item in NAV_ITEMS {
-        let (status, _, html) = get(app(), item.path, None).await;
+        let (status, _, html) = get(&app().await, item.path, None).await;
         assert_eq!(status, StatusCode::OK, "{}", item.path);
         assert!(
             html.contains(&format!("<title>{} · ProxLB Web</title>", item.label)),
@@ -85,7 +99,7 @@ async fn every_view_renders_the_shell_and_navigation() {
 
 #[tokio::test]
 async fn unknown_paths_answer_404_with_the_not_found_page() {
-    let (status, _, html) = get(app(), "/no/such/page", None).await;
+    let (status, _, html) = get(&app().await, "/no/such/page", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"), "{html}");
     assert!(
@@ -96,7 +110,7 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
 
 #[tokio::test]
 async fn healthz_reports_ok_with_version() {
-    let (status, headers, body) = get(app(), "/healthz", None).await;
+    let (status, headers, body) = get(&app().await, "/healthz", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/json");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -107,7 +121,7 @@ async fn healthz_reports_ok_with_version() {
 
 #[tokio::test]
 async fn theme_cookie_is_rendered_on_the_html_element() {
-    let (_, _, dark) = get(app(), "/", Some("other=1; plb_theme=dark")).await;
+    let (_, _, dark) = get(&app().await, "/", Some("other=1; plb_theme=dark")).await;
     assert!(
         dark.contains("<html lang=\"en\" data-theme=\"dark\""),
         "{}",
@@ -117,9 +131,9 @@ async fn theme_cookie_is_rendered_on_the_html_element() {
         dark.contains("data-theme-choice=\"dark\" aria-pressed=\"true\""),
         "dark button not pressed"
     );
-    let (_, _, light) = get(app(), "/nodes", Some("plb_theme=light")).await;
+    let (_, _, light) = get(&app().await, "/nodes", Some("plb_theme=light")).await;
     assert!(light.contains("data-theme=\"light\""));
-    let (_, _, system) = get(app(), "/", None).await;
+    let (_, _, system) = get(&app().await, "/", None).await;
     assert!(
         !system.contains("data-theme=\""),
         "no cookie must leave the theme to the browser"
@@ -129,16 +143,15 @@ async fn theme_cookie_is_rendered_on_the_html_element() {
 
 #[tokio::test]
 async fn server_info_server_fn_answers_json_under_sfn() {
-    let response = app()
-        .oneshot(
-            Request::post("/sfn/server_info")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = browse(
+        &app().await,
+        Request::post("/sfn/server_info")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let info: plb_domain::ServerInfo = serde_json::from_slice(&body).unwrap();
@@ -147,17 +160,16 @@ async fn server_info_server_fn_answers_json_under_sfn() {
 
 #[tokio::test]
 async fn set_theme_form_post_sets_the_cookie_and_redirects_back() {
-    let response = app()
-        .oneshot(
-            Request::post("/sfn/set_theme")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "text/html")
-                .header(header::REFERER, "http://127.0.0.1/nodes")
-                .body(Body::from("theme=dark"))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = browse(
+        &app().await,
+        Request::post("/sfn/set_theme")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, "http://127.0.0.1/nodes")
+            .body(Body::from("theme=dark"))
+            .unwrap(),
+    )
+    .await;
     assert!(response.status().is_redirection(), "{}", response.status());
     // Leptos strips its error marker from the Referer and may leave an empty query ("?").
     let location = response.headers()[header::LOCATION].to_str().unwrap();
@@ -168,16 +180,15 @@ async fn set_theme_form_post_sets_the_cookie_and_redirects_back() {
 
 #[tokio::test]
 async fn set_theme_rejects_unknown_themes_with_a_clear_error() {
-    let response = app()
-        .oneshot(
-            Request::post("/sfn/set_theme")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from("theme=purple"))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = browse(
+        &app().await,
+        Request::post("/sfn/set_theme")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from("theme=purple"))
+            .unwrap(),
+    )
+    .await;
     assert!(response.headers().get(header::SET_COOKIE).is_none());
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let error: proxlb_web::error::ApiError = serde_json::from_slice(&body).unwrap();
@@ -189,19 +200,37 @@ async fn set_theme_rejects_unknown_themes_with_a_clear_error() {
     );
 }
 
-/// Serves the router on a loopback port; returns the address and the state (for its token).
-async fn serve(heartbeat: Duration) -> (std::net::SocketAddr, AppState) {
-    let state = AppState::production(Settings::default());
-    let app = router::build_with_heartbeat(state.clone(), heartbeat);
+/// Serves the router on a loopback port; returns the address and the app (its state and
+/// session).
+async fn serve(heartbeat: Duration) -> (std::net::SocketAddr, TestApp) {
+    let app = TestApp::start_with(Settings::default(), |state| {
+        router::build_with_heartbeat(state, heartbeat)
+    })
+    .await;
+    let router = app.router.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let stopped = state.shutdown.clone();
+    let stopped = app.state.shutdown.clone();
     tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, router)
             .with_graceful_shutdown(async move { stopped.cancelled().await })
             .await
     });
-    (address, state)
+    (address, app)
+}
+
+/// Opens the live channel as `app`'s signed-in browser.
+async fn live(
+    address: std::net::SocketAddr,
+    app: &TestApp,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let mut request = format!("ws://{address}/ws/live")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert(header::COOKIE, app.cookie_header().parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
 async fn next_text<S>(socket: &mut S) -> String
@@ -221,10 +250,8 @@ where
 
 #[tokio::test]
 async fn live_channel_says_hello_and_beats() {
-    let (address, _state) = serve(Duration::from_millis(100)).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live"))
-        .await
-        .unwrap();
+    let (address, app) = serve(Duration::from_millis(100)).await;
+    let mut socket = live(address, &app).await;
     let hello: serde_json::Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["server"]["version"], env!("CARGO_PKG_VERSION"));
@@ -234,12 +261,10 @@ async fn live_channel_says_hello_and_beats() {
 
 #[tokio::test]
 async fn shutdown_ends_open_live_streams_and_the_server() {
-    let (address, state) = serve(Duration::from_secs(3600)).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{address}/ws/live"))
-        .await
-        .unwrap();
+    let (address, app) = serve(Duration::from_secs(3600)).await;
+    let mut socket = live(address, &app).await;
     assert!(next_text(&mut socket).await.contains("hello"));
-    state.shutdown.cancel();
+    app.state.shutdown.cancel();
     assert!(next_text(&mut socket).await.contains("shutting_down"));
     let close = tokio::time::timeout(Duration::from_secs(5), socket.next())
         .await
@@ -271,8 +296,9 @@ fn building_routers_while_pages_render_never_stalls_a_render() {
             .build()
             .unwrap();
         runtime.block_on(async {
+            let app = app().await;
             for round in 0..40 {
-                let render = get(app(), "/", None);
+                let render = get(&app, "/", None);
                 let (status, _, html) = tokio::time::timeout(Duration::from_secs(10), render)
                     .await
                     .unwrap_or_else(|_| panic!("render {round} stalled"));
@@ -287,9 +313,10 @@ fn building_routers_while_pages_render_never_stalls_a_render() {
             .enable_all()
             .build()
             .unwrap();
+        let app = runtime.block_on(app());
         let _entered = runtime.enter();
         for _ in 0..200 {
-            drop(app());
+            drop(router::build(app.state.clone()));
         }
     });
     builder.join().unwrap();
@@ -298,22 +325,21 @@ fn building_routers_while_pages_render_never_stalls_a_render() {
 
 #[tokio::test]
 async fn pages_are_compressed_for_browsers_that_accept_it() {
-    let response = app()
-        .oneshot(
-            Request::get("/")
-                .header(header::ACCEPT_ENCODING, "gzip")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = browse(
+        &app().await,
+        Request::get("/")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..2], &[0x1f, 0x8b], "not a gzip stream");
 
     // Without Accept-Encoding the page is plain HTML.
-    let (status, headers, html) = get(app(), "/", None).await;
+    let (status, headers, html) = get(&app().await, "/", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
@@ -322,7 +348,8 @@ async fn pages_are_compressed_for_browsers_that_accept_it() {
 #[tokio::test]
 async fn the_healthcheck_probe_tells_a_serving_server_from_a_stopped_one() {
     plb_backend::tls::install_crypto_provider();
-    let (address, state) = serve(Duration::from_secs(3600)).await;
+    let (address, app) = serve(Duration::from_secs(3600)).await;
+    let state = &app.state;
     let healthy = proxlb_web::server::health::probe(address).await.unwrap();
     assert!(
         healthy.starts_with("healthy: http://127.0.0.1:"),

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plb_backend::DemoScenario;
+use plb_backend::settings::access::DemoLogin;
+use plb_backend::{AppState, DemoScenario, Settings};
+use plb_domain::secret::Secret;
 use plb_pve_sim::{Credential, Scenario, SimConfig, Simulator};
 
 /// The demo scenario, compiled in so the binary needs no file next to it.
@@ -29,6 +31,9 @@ pub enum DemoError {
     /// The simulator did not start.
     #[error("the demo cluster did not start: {0}")]
     Simulator(String),
+    /// The application state could not be built (e.g. the database in the data folder).
+    #[error("{0}")]
+    State(String),
     /// The configuration could not be written.
     #[error("cannot write the demo configuration to {path}: {reason}")]
     Write {
@@ -37,6 +42,52 @@ pub enum DemoError {
         /// Reason.
         reason: String,
     },
+}
+
+/// The application state for `settings`, built by the composition root
+/// ([`plb_backend::compose::wire`]); with `settings.demo` the demo cluster is started first and
+/// the settings point at it. The one way `main`, the tests and the benchmarks start the app.
+///
+/// In demo mode the login page offers one click as the simulated cluster's `root@pam` (or its
+/// first user with a password): `settings.access.demo_login`.
+pub async fn wire(mut settings: Settings) -> Result<(AppState, Option<Demo>), DemoError> {
+    let demo = if settings.demo {
+        let started = start(&settings.data_dir, &settings.demo_scenario).await?;
+        settings.proxlb_config = started.config_path.clone();
+        settings.ca_file = started.ca_file.clone();
+        settings.access.demo_login = demo_login(&started.simulator);
+        Some(started)
+    } else {
+        None
+    };
+    let state = plb_backend::compose::wire(settings)
+        .await
+        .map_err(|error| DemoError::State(error.to_string()))?;
+    Ok((state, demo))
+}
+
+/// The simulated user the demo's one-click login signs in as: `root@pam` if it has a password,
+/// else the first user that has one.
+fn demo_login(simulator: &Simulator) -> Option<DemoLogin> {
+    let passwords = simulator
+        .credentials()
+        .iter()
+        .filter_map(|credential| match credential {
+            Credential::Password { userid, password } => Some((userid, password)),
+            Credential::Token { .. } => None,
+        });
+    let mut first = None;
+    for (userid, password) in passwords {
+        let login = DemoLogin {
+            user_id: userid.clone(),
+            password: Secret::new(password.clone()),
+        };
+        if userid == "root@pam" {
+            return Some(login);
+        }
+        first.get_or_insert(login);
+    }
+    first
 }
 
 /// Loads the scenario demo mode should serve.

@@ -1,20 +1,25 @@
 //! The axum server: start-up, routes beside the Leptos app, the live channel, shutdown.
 
+pub mod auth;
 pub mod demo;
 pub mod health;
+pub mod limits;
 pub mod live;
+pub mod origin;
 pub mod rest;
+pub mod rest_cache;
 pub mod router;
+pub mod serve;
+pub mod sfn_status;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
-use plb_backend::services::cluster::{self, ConnectOptions};
-use plb_backend::{AppState, ClusterSource, Settings};
+use plb_backend::Settings;
 
 /// Exit code for bad settings (like a usage error).
 const EXIT_BAD_SETTINGS: u8 = 2;
@@ -62,38 +67,38 @@ pub async fn run() -> ExitCode {
         };
     }
     telemetry::init();
+    // Sessions, the database and config backups live there: private (0700), or no start.
+    if let Err(error) = plb_backend::settings::data_dir::prepare(&settings.data_dir) {
+        eprintln!("proxlb-web: {error}");
+        return ExitCode::from(EXIT_BAD_SETTINGS);
+    }
 
     // Demo mode: the simulator lives as long as this function, i.e. the server.
-    let mut demo = None;
-    if settings.demo {
-        match demo::start(&settings.data_dir, &settings.demo_scenario).await {
-            Ok(started) => {
-                tracing::warn!(
-                    config = %started.config_path.display(),
-                    proxmox = %started.simulator.base_url(),
-                    "DEMO MODE: serving an embedded simulated cluster, not a real Proxmox VE"
-                );
-                settings.proxlb_config = started.config_path.clone();
-                settings.ca_file = started.ca_file.clone();
-                demo = Some(started);
-            }
+    let (state, demo) = match demo::wire(settings).await {
+        Ok(wired) => wired,
+        Err(error) => {
+            eprintln!("proxlb-web: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(started) = &demo {
+        tracing::warn!(
+            config = %started.config_path.display(),
+            proxmox = %started.simulator.base_url(),
+            "DEMO MODE: serving an embedded simulated cluster, not a real Proxmox VE"
+        );
+    }
+    // Direct HTTPS when a certificate is configured; a bad one stops the start.
+    let tls = match &state.settings.access.tls {
+        Some(files) => match tls::acceptor(files) {
+            Ok(acceptor) => Some(acceptor),
             Err(error) => {
                 eprintln!("proxlb-web: {error}");
-                return ExitCode::FAILURE;
+                return ExitCode::from(EXIT_BAD_SETTINGS);
             }
-        }
-    }
-
-    let state = AppState::production(settings);
-    let source = cluster::connect(
-        ConnectOptions::from_settings(&state.settings),
-        Arc::clone(&state.clock),
-        state.shutdown.clone(),
-    );
-    if let ClusterSource::Unconfigured { reason } = &source {
-        tracing::warn!(%reason, "no cluster: set PROXLB_CONFIG to ProxLB's proxlb.yaml, or start with --demo");
-    }
-    let state = state.with_cluster(source, demo.is_some());
+        },
+        None => None,
+    };
     let listen = state.settings.listen;
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
@@ -103,28 +108,25 @@ pub async fn run() -> ExitCode {
         }
     };
     let address = listener.local_addr().unwrap_or(listen);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         version = plb_backend::services::server_info::VERSION,
-        "ProxLB Web listening on http://{address}"
+        "ProxLB Web listening on {scheme}://{address}"
     );
 
     shutdown::cancel_on_signal(state.shutdown.clone());
     let app = router::build(state.clone());
-    let stopped = state.shutdown.clone();
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stopped.cancelled().await })
-        .await
-    {
-        Ok(()) => {
-            if let Some(demo) = demo {
-                demo.simulator.shutdown().await;
-            }
-            tracing::info!("ProxLB Web stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!(%error, "server failed");
-            ExitCode::FAILURE
-        }
+    serve::serve_with(
+        listener,
+        app,
+        state.shutdown.clone(),
+        serve::Limits::default(),
+        tls,
+    )
+    .await;
+    if let Some(demo) = demo {
+        demo.simulator.shutdown().await;
     }
+    tracing::info!("ProxLB Web stopped");
+    ExitCode::SUCCESS
 }

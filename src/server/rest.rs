@@ -2,65 +2,92 @@
 //!
 //! Every endpoint reads the cluster view the poller built; none calls Proxmox.
 
-use axum::extract::{Path, State};
+use axum::extract::{Extension, OriginalUri, Path, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use plb_backend::AppState;
 use plb_domain::proxlb::maintenance::MaintenanceOverview;
 use plb_domain::proxlb::RulesView;
-use plb_domain::view::{ClusterOverview, GuestRow, NodeRow, SnapshotMeta};
+use plb_domain::view::{ClusterView, GuestRow, NodeRow, SnapshotMeta};
 use serde::Serialize;
 
 use crate::api::cluster::cluster_view;
 use crate::error::ApiError;
+use crate::server::rest_cache::{etag_matches, Coding, Encoder, RestCache};
 use crate::server::state::ServerState;
 
-/// The `/api` routes.
+/// The `/api` routes. Every answer under `/api` is JSON, errors included: an unknown path is a
+/// JSON 404 and a wrong method a JSON 405, never the HTML pages of the app.
 pub fn routes() -> Router<ServerState> {
+    routes_with_cache(RestCache::new())
+}
+
+/// [`routes`] with the given encoded-body cache (tests read its counters).
+pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
+    let api = Router::new()
+        .route("/cluster", get(cluster))
+        .route("/nodes", get(nodes))
+        .route("/guests", get(guests))
+        .route("/guests/{node}", get(guests_on_node))
+        .route("/rules", get(rules))
+        // Account endpoints: /api/me, /api/tokens, /api/audit.
+        .merge(crate::server::auth::rest::routes())
+        .layer(Extension(cache))
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(wrong_method);
     Router::new()
-        .route("/api/cluster", get(cluster))
-        .route("/api/nodes", get(nodes))
-        .route("/api/guests", get(guests))
-        .route("/api/guests/{node}", get(guests_on_node))
-        .route("/api/rules", get(rules))
+        .nest("/api", api)
+        // The nest matches `/api` and `/api/x…`, not the bare `/api/`.
+        .route("/api/", any(unknown_endpoint))
 }
 
-/// `GET /api/nodes`.
+/// The cluster endpoints' paths below `/api`, as [`routes_with_cache`] registers them (the
+/// route table that the auth tests walk; keep in step).
+pub const CLUSTER_PATHS: &[&str] = &["/cluster", "/nodes", "/guests", "/guests/{node}", "/rules"];
+
+/// `404` for a path under `/api` that names no endpoint.
+async fn unknown_endpoint(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::NotFound {
+        what: format!("API endpoint {:?}", uri.path()),
+    }
+}
+
+/// `405` for a known endpoint asked with a method it does not answer; axum adds the `Allow`
+/// header that lists the right ones.
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Response {
+    let error = ApiError::Invalid {
+        message: format!("{method} is not allowed on {}", uri.path()),
+    };
+    (StatusCode::METHOD_NOT_ALLOWED, Json(error)).into_response()
+}
+
+/// `GET /api/nodes`, borrowed from the shared view.
 #[derive(Debug, Serialize)]
-pub struct NodesReply {
+pub struct NodesReply<'a> {
     /// Freshness.
-    pub meta: SnapshotMeta,
+    pub meta: &'a SnapshotMeta,
     /// Nodes in Proxmox order.
-    pub nodes: Vec<NodeRow>,
+    pub nodes: &'a [NodeRow],
 }
 
-/// `GET /api/rules`.
+/// `GET /api/rules`, borrowed from the shared view.
 #[derive(Debug, Serialize)]
-pub struct RulesReply {
+pub struct RulesReply<'a> {
     /// Freshness.
-    pub meta: SnapshotMeta,
+    pub meta: &'a SnapshotMeta,
     /// Groups, pins, ignores, pool and HA rules, conflicts.
-    pub rules: RulesView,
+    pub rules: &'a RulesView,
     /// Maintenance and ignored nodes with their sources.
-    pub maintenance: MaintenanceOverview,
+    pub maintenance: &'a MaintenanceOverview,
 }
 
-async fn cluster(State(state): State<AppState>) -> Result<Json<ClusterOverview>, ApiError> {
-    Ok(Json(cluster_view(&state).await?.overview.clone()))
-}
-
-async fn nodes(State(state): State<AppState>) -> Result<Json<NodesReply>, ApiError> {
-    let view = cluster_view(&state).await?;
-    Ok(Json(NodesReply {
-        meta: view.overview.meta.clone(),
-        nodes: view.overview.nodes.clone(),
-    }))
-}
-
-/// `GET /api/guests` and `/api/guests/{node}`: the shape of [`plb_domain::view::GuestList`], serialised straight
-/// from the shared cluster view. Borrowing instead of cloning matters at 10,000 guests, where a
-/// clone per request would copy every row for every client.
+/// `GET /api/guests` and `/api/guests/{node}`: the shape of [`plb_domain::view::GuestList`],
+/// serialised straight from the shared cluster view (no clone of 10,000 rows).
 #[derive(Serialize)]
 struct GuestListBody<'a> {
     meta: &'a SnapshotMeta,
@@ -68,9 +95,67 @@ struct GuestListBody<'a> {
     guests: Vec<&'a GuestRow>,
 }
 
-async fn guests(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = cluster_view(&state).await?;
-    let body = GuestListBody {
+/// How clients may cache the cluster answers: keep them, but revalidate every time (the ETag
+/// makes that cheap), and only for this user. The body depends on the coding, so
+/// `Vary: accept-encoding` (which also keeps the compression layer from adding it again); the
+/// security-headers layer (`auth/headers.rs`) adds `Vary: Cookie, Authorization` to every
+/// dynamic answer.
+fn cache_headers(headers: &mut HeaderMap, etag: Option<HeaderValue>) {
+    if let Some(etag) = etag {
+        headers.insert(ETAG, etag);
+    }
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+}
+
+/// `304 Not Modified`: no body, the validators and caching headers only.
+fn not_modified(etag: HeaderValue) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    cache_headers(response.headers_mut(), Some(etag));
+    response
+}
+
+/// Answers `endpoint` from the encoded-body cache: `304` when the client has this version,
+/// else the body encoded once for this view, precompressed in the coding the client takes.
+/// The compression layer leaves it alone: it never touches a response that has a
+/// `Content-Encoding`, and an identity body goes only to clients that take neither gzip nor br.
+async fn cached(
+    state: &AppState,
+    cache: &RestCache,
+    request: &HeaderMap,
+    endpoint: &'static str,
+    encode: Encoder,
+) -> Result<Response, ApiError> {
+    let view = cluster_view(state).await?;
+    let entry = cache.entry(endpoint, &view);
+    if entry.matches(request.get(IF_NONE_MATCH)) {
+        return Ok(not_modified(entry.etag().clone()));
+    }
+    let coding = Coding::negotiate(request.get(ACCEPT_ENCODING));
+    let body = cache.body(&entry, &view, coding, encode).await?;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(coding) = coding.content_encoding() {
+        headers.insert(CONTENT_ENCODING, coding);
+    }
+    cache_headers(headers, Some(entry.etag().clone()));
+    Ok(response)
+}
+
+fn encode_cluster(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&view.overview)
+}
+
+fn encode_nodes(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&NodesReply {
+        meta: &view.overview.meta,
+        nodes: &view.overview.nodes,
+    })
+}
+
+fn encode_guests(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&GuestListBody {
         meta: &view.overview.meta,
         nodes: view
             .overview
@@ -79,33 +164,80 @@ async fn guests(State(state): State<AppState>) -> Result<Response, ApiError> {
             .map(|n| n.name.as_str())
             .collect(),
         guests: view.guests.iter().collect(),
-    };
-    Ok(Json(body).into_response())
+    })
 }
 
+fn encode_rules(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&RulesReply {
+        meta: &view.overview.meta,
+        rules: &view.overview.decision.rules,
+        maintenance: &view.overview.decision.maintenance,
+    })
+}
+
+/// `GET /api/cluster`: the overview (everything but the guest list).
+async fn cluster(
+    State(state): State<AppState>,
+    Extension(cache): Extension<RestCache>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&state, &cache, &headers, "cluster", encode_cluster).await
+}
+
+/// `GET /api/nodes`.
+async fn nodes(
+    State(state): State<AppState>,
+    Extension(cache): Extension<RestCache>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&state, &cache, &headers, "nodes", encode_nodes).await
+}
+
+/// `GET /api/guests`: every guest (about 3 MB of JSON at 10,000 guests).
+async fn guests(
+    State(state): State<AppState>,
+    Extension(cache): Extension<RestCache>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&state, &cache, &headers, "guests", encode_guests).await
+}
+
+/// `GET /api/guests/{node}`: encoded per request, not cached. One node's guests are a small
+/// slice (about 160 rows at 64 nodes / 10,000 guests), and caching every node's body would hold
+/// up to one entry per node per view; the ETag still makes an unchanged answer a bodiless 304.
 async fn guests_on_node(
     State(state): State<AppState>,
+    Extension(cache): Extension<RestCache>,
     Path(node): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = cluster_view(&state).await?;
-    let Some(row) = view.overview.nodes.iter().find(|n| n.name == node) else {
+    let Some(row) = view.overview.node(&node) else {
         return Err(ApiError::NotFound {
             what: format!("node {node:?}"),
         });
     };
+    let etag = cache.etag(&format!("guests/{}", row.name), view.overview.meta.version);
+    if let Some(etag) = etag.as_ref() {
+        if etag_matches(headers.get(IF_NONE_MATCH), etag) {
+            return Ok(not_modified(etag.clone()));
+        }
+    }
     let body = GuestListBody {
         meta: &view.overview.meta,
         nodes: vec![row.name.as_str()],
         guests: view.guests.iter().filter(|g| g.node == node).collect(),
     };
-    Ok(Json(body).into_response())
+    let mut response = Json(body).into_response();
+    cache_headers(response.headers_mut(), etag);
+    Ok(response)
 }
 
-async fn rules(State(state): State<AppState>) -> Result<Json<RulesReply>, ApiError> {
-    let view = cluster_view(&state).await?;
-    Ok(Json(RulesReply {
-        meta: view.overview.meta.clone(),
-        rules: view.overview.decision.rules.clone(),
-        maintenance: view.overview.decision.maintenance.clone(),
-    }))
+/// `GET /api/rules`.
+async fn rules(
+    State(state): State<AppState>,
+    Extension(cache): Extension<RestCache>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    cached(&state, &cache, &headers, "rules", encode_rules).await
 }

@@ -1,20 +1,31 @@
-//! The one axum router: health, live channel, server functions, pages and static files.
+//! The one axum router: health, live channel, server functions, pages and static files, behind
+//! the per-request limits (timeout, body size), the same-origin check for writes, the `Host`
+//! allow-list, authentication, and the security headers.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::{routing::get, Router};
-use leptos::prelude::provide_context;
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+use axum::http::Method;
+use axum::{middleware, routing::get, Router};
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{
     file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
 };
+use plb_backend::auth::{AuthService, Identity};
 use plb_backend::AppState;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
+use crate::server::auth::gate::Gate;
+use crate::server::auth::headers::HeaderConfig;
+use crate::server::auth::{forms, gate, headers, hosts};
 use crate::server::state::{leptos_options, ServerState};
-use crate::server::{health, live, rest};
+use crate::server::{health, limits, live, origin, rest, sfn_status};
 
 /// The app's routes, generated once per process.
 ///
@@ -40,16 +51,38 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         leptos_options: options.clone(),
         app: state.clone(),
     };
-    // Server functions and pages read the backend state from the Leptos context.
-    let context = move || provide_context(state.clone());
+    let gate = Gate {
+        auth: state.auth.clone(),
+        access: Arc::new(state.settings.access.clone()),
+        tls: state.settings.access.tls.is_some(),
+    };
+    let access = Arc::clone(&gate.access);
+    let header_config = HeaderConfig {
+        dev_mode: state.settings.dev_mode,
+    };
+    // Server functions and pages read the backend state, the caller and the CSP nonce from the
+    // Leptos context; the middleware left the latter two in the request's extensions.
+    let context = move || {
+        provide_context(state.clone());
+        if let Some(parts) = use_context::<Parts>() {
+            if let Some(who) = parts.extensions.get::<Identity>() {
+                provide_context(who.clone());
+            }
+            // Replaces the nonce Leptos made, so the page's scripts carry the header's one.
+            if let Some(nonce) = parts.extensions.get::<Nonce>() {
+                provide_context(nonce.clone());
+            }
+        }
+    };
     let routes = route_list();
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .merge(rest::routes())
+        .merge(forms::routes())
         .route(
-            "/ws/live",
-            get(move |upgrade, state| live::live_socket(upgrade, state, heartbeat)),
+            plb_domain::live::PATH,
+            live::route(live::LiveConfig::with_heartbeat(heartbeat)),
         )
         .leptos_routes_with_context(&server_state, routes, context.clone(), move || {
             shell(options.clone())
@@ -57,10 +90,82 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context, shell,
         ))
+        // Innermost first: later layers wrap earlier ones (and the fallback).
+        .layer(middleware::from_fn(sfn_status::error_status))
+        .layer(middleware::from_fn(limits::limit_body))
+        // Who is asking; signed-out requests end here (pages: to the login page). Before the
+        // body is read, so an anonymous upload costs nothing.
+        .layer(middleware::from_fn_with_state(gate, gate::authenticate))
+        // Before the body is read: a refused write costs no upload. Before authentication, so
+        // a cross-site request learns nothing about the session.
+        .layer(middleware::from_fn(origin::require_same_origin))
+        // DNS rebinding: a foreign Host is refused before anything else looks at the request.
+        .layer(middleware::from_fn_with_state(
+            access,
+            hosts::require_allowed_host,
+        ))
+        // Every answer, refusals included, carries the security headers.
+        .layer(middleware::from_fn_with_state(
+            header_config,
+            headers::security_headers,
+        ))
+        // Times the handler up to its response head only: a WebSocket handshake answers at
+        // once and the socket then lives in its own task, a streamed page is not cut off.
+        .layer(middleware::from_fn(limits::time_limit))
         // Pages and JSON are compressed on the fly (the Guests page of a 10,000-guest cluster
         // carries the whole list for hydration); precompressed static files pass untouched.
         // Level 4 keeps brotli and gzip cheap enough to run per request.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
+}
+
+/// Every route the router serves, by kind: what the auth tests walk, so a new route cannot slip
+/// through unprotected.
+#[derive(Clone, Debug, Default)]
+pub struct RouteTable {
+    /// Page paths (Leptos route patterns such as `/nodes/{name}`).
+    pub pages: Vec<String>,
+    /// Server functions: method and path, from the server-function registry.
+    pub server_fns: Vec<(Method, String)>,
+    /// REST endpoints below `/api`, with the `/api` prefix.
+    pub rest: Vec<String>,
+    /// WebSocket paths.
+    pub sockets: Vec<String>,
+    /// The form actions under `/auth/`.
+    pub forms: Vec<(Method, String)>,
+}
+
+/// The route table of the app (see [`RouteTable`]).
+pub fn route_table() -> RouteTable {
+    let pages = route_list()
+        .iter()
+        .map(|listing| listing.path().to_owned())
+        .collect();
+    let mut server_fns: Vec<(Method, String)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (method, path.to_owned()))
+        .collect();
+    server_fns.sort_by(|a, b| a.1.cmp(&b.1));
+    let rest = rest::CLUSTER_PATHS
+        .iter()
+        .chain(crate::server::auth::rest::PATHS)
+        .map(|path| format!("/api{path}"))
+        .collect();
+    RouteTable {
+        pages,
+        server_fns,
+        rest,
+        sockets: vec![plb_domain::live::PATH.to_owned()],
+        forms: forms::ACTIONS
+            .iter()
+            .map(|path| (Method::POST, (*path).to_owned()))
+            .collect(),
+    }
+}
+
+/// The auth service of a router's state (for handlers that take `State<AuthService>`).
+impl axum::extract::FromRef<ServerState> for AuthService {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.auth.clone()
+    }
 }
