@@ -1,49 +1,44 @@
 #!/usr/bin/env bash
 # bench.sh — measure ProxLB Web and write the results to docs/benchmarks.md.
 #
-#   scripts/bench.sh            # needs a release build (cargo leptos build --release --precompress)
+#   scripts/bench.sh                  # every part; needs a release build (cargo leptos build --release --precompress)
+#   scripts/bench.sh sizes wrk        # only the parts named: sizes, wrk, api, browser
 #
-# Measures the shipped artifact sizes and, with `cargo bench --bench api`, the REST API's latency
-# at 1, 50 and 200 concurrent loopback clients, server rendering of the dashboard, and one
-# guest-filter keystroke at 10,000 guests, and (end2end/bench/guest-filter.mjs) the same keystroke
-# in headless Chromium against the release server. Targets (API p99 <= 10 ms at 200 clients on the
-# 3-node demo; one keystroke < 16 ms at 10,000 guests) are checked here, never as timing asserts
-# in tests.
+# Parts (each replaces its own section of docs/benchmarks.md):
+#   sizes    the shipped artifact sizes (WASM, JS, CSS, server binary).
+#   wrk      the headline numbers: the release server (target/release/proxlb-web) in demo mode on
+#            a loopback port, for the 3-node demo and the large scenario (64 nodes, 10,000
+#            guests), driven by wrk (2 threads, --latency, 1/20/50/200 connections) while the
+#            poller rebuilds the snapshot every BENCH_POLL_SECONDS (2 s): p50/p90/p99/max,
+#            requests/s, snapshots published during each run, page sizes (uncompressed and
+#            brotli), server RSS before/peak/after, WASM and image size.
+#   api      `cargo bench --bench api`: the same server in-process (router, SSR, guest filter).
+#   browser  end2end/bench/guest-filter.mjs: the Guests view at 10,000 guests in Chromium.
+# Targets are checked here, never as timing asserts in tests (see docs/benchmarks.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 PKG=target/site/pkg
 BIN=target/release/proxlb-web
 [ -f "$PKG/proxlb_web.wasm.br" ] && [ -x "$BIN" ] || {
   echo "bench: no release build; run: cargo leptos build --release --precompress" >&2; exit 1; }
 
+PARTS=("$@")
+((${#PARTS[@]})) || PARTS=(sizes wrk api browser)
+want() { local p; for p in "${PARTS[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+
+# Seconds per wrk run, and the poll interval during the runs (short, so that every run
+# overlaps at least one snapshot rebuild).
+WRK_SECONDS="${BENCH_WRK_SECONDS:-10}"
+POLL_SECONDS="${BENCH_POLL_SECONDS:-2}"
+BENCH_PORT="${BENCH_PORT:-3170}"
+# Extra arguments for every wrk and curl request: the API token of the signed-in demo user
+# (set by sign_in, the one place this script logs in).
+WRK_AUTH=()
+CURL_AUTH=()
+
 size() { stat -c %s "$1"; }
-strip -o "$ROOT/target/proxlb-web.stripped" "$BIN"
-row() { printf '| %s | %s | %s | %s |\n' "$1" "$(size "$2")" "$(size "$2.gz")" "$(size "$2.br")"; }
-
-{
-  echo "## Artifact sizes"
-  echo
-  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) from \`cargo leptos build --release --precompress\`"
-  echo "(rustc $(rustc --version | cut -d' ' -f2), wasm-opt $(node_modules/.bin/wasm-opt --version | cut -d' ' -f3), commit $(git rev-parse --short HEAD))."
-  echo
-  echo "| file | raw bytes | gzip bytes | brotli bytes |"
-  echo "| --- | ---: | ---: | ---: |"
-  row "WASM (\`proxlb_web.wasm\`)" "$PKG/proxlb_web.wasm"
-  row "JS glue (\`proxlb_web.js\`)" "$PKG/proxlb_web.js"
-  row "CSS (\`proxlb_web.css\`)" "$PKG/proxlb_web.css"
-  echo
-  echo "| server binary | bytes |"
-  echo "| --- | ---: |"
-  echo "| \`target/release/proxlb-web\` | $(size "$BIN") |"
-  echo "| same, stripped | $(size "$ROOT/target/proxlb-web.stripped") |"
-} > target/bench-sizes.md
-
-# Latency: REST API at 1/50/200 clients, dashboard SSR, guest filtering at 10,000 guests.
-cargo bench --locked --features ssr --bench api
-
-# The Guests view at 10,000 guests in a real browser: page size, hydration, one keystroke.
-node end2end/bench/guest-filter.mjs target/bench-browser.md
 
 # splice NAME FILE: replace the <!-- NAME:begin --> … <!-- NAME:end --> section of
 # docs/benchmarks.md with FILE, keep the rest.
@@ -60,7 +55,218 @@ _, tail = rest.split(end, 1)
 doc.write_text(f"{head}{begin}\n{section}{end}{tail}")
 PY
 }
-splice sizes target/bench-sizes.md
-splice api target/bench-api.md
-splice browser target/bench-browser.md
-cat target/bench-sizes.md
+
+# ---------------------------------------------------------------------------------------------
+sizes_part() {
+  strip -o "$ROOT/target/proxlb-web.stripped" "$BIN"
+  row() { printf '| %s | %s | %s | %s |\n' "$1" "$(size "$2")" "$(size "$2.gz")" "$(size "$2.br")"; }
+  {
+    echo "## Artifact sizes"
+    echo
+    echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) from \`cargo leptos build --release --precompress\`"
+    echo "(rustc $(rustc --version | cut -d' ' -f2), wasm-opt $(node_modules/.bin/wasm-opt --version | cut -d' ' -f3), commit $(git rev-parse --short HEAD))."
+    echo
+    echo "| file | raw bytes | gzip bytes | brotli bytes |"
+    echo "| --- | ---: | ---: | ---: |"
+    row "WASM (\`proxlb_web.wasm\`)" "$PKG/proxlb_web.wasm"
+    row "JS glue (\`proxlb_web.js\`)" "$PKG/proxlb_web.js"
+    row "CSS (\`proxlb_web.css\`)" "$PKG/proxlb_web.css"
+    echo
+    echo "| server binary | bytes |"
+    echo "| --- | ---: |"
+    echo "| \`target/release/proxlb-web\` | $(size "$BIN") |"
+    echo "| same, stripped | $(size "$ROOT/target/proxlb-web.stripped") |"
+    local image_bin=target/x86_64-unknown-linux-gnu/image/proxlb-web
+    if [ -f "$image_bin" ]; then
+      echo "| image binary (\`scripts/image-binary.sh\`: profile \`image\`, static) | $(size "$image_bin") |"
+    fi
+  } >target/bench-sizes.md
+  splice sizes target/bench-sizes.md
+  cat target/bench-sizes.md
+}
+
+# ---------------------------------------------------------------------------------------------
+SERVER_PID=
+SERVER_DATA=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+  [ -z "$SERVER_DATA" ] || rm -rf "$SERVER_DATA"
+  SERVER_DATA=
+}
+trap stop_server EXIT
+
+base() { echo "http://127.0.0.1:$BENCH_PORT"; }
+# The snapshot version the REST API reports (increases with every snapshot the poller publishes).
+snapshot_version() { curl -fsS "${CURL_AUTH[@]}" "$(base)/api/nodes" | jq -r '.meta.version'; }
+rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# sign_in: demo mode's one-click login (session cookie from the login form's JSON answer), then
+# a read-only API token made with that session; wrk and curl send it as a Bearer token, as a
+# script or monitoring system would.
+sign_in() {
+  local jar token
+  jar=$(mktemp)
+  curl -fsS -c "$jar" -H 'Accept: application/json' -d demo=1 "$(base)/auth/login" >/dev/null
+  token=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
+    -d '{"name":"bench","scope":"read"}' "$(base)/api/tokens" | jq -er .token)
+  rm -f "$jar"
+  WRK_AUTH=(-H "Authorization: Bearer $token")
+  CURL_AUTH=(-H "Authorization: Bearer $token")
+}
+
+# start_server SCENARIO: the release server in demo mode on BENCH_PORT, signed in, ready when
+# the REST API serves a first snapshot with guests.
+start_server() {
+  # Another server on the port would answer instead of ours (the machine is shared).
+  if (exec 3<>"/dev/tcp/127.0.0.1/$BENCH_PORT") 2>/dev/null; then
+    echo "bench: port $BENCH_PORT is in use; set BENCH_PORT to a free one" >&2
+    return 1
+  fi
+  SERVER_DATA=$(mktemp -d)
+  env PROXLB_DEMO_SCENARIO="$1" PROXLB_WEB_POLL_SECONDS="$POLL_SECONDS" PROXLB_WEB_DATA="$SERVER_DATA" \
+    HOST=127.0.0.1 PORT="$BENCH_PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+    "$BIN" --demo >"target/bench-server-$1.log" 2>&1 &
+  SERVER_PID=$!
+  local _
+  for _ in $(seq 1 120); do
+    curl -fsS "$(base)/healthz" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  sign_in
+  for _ in $(seq 1 240); do
+    if curl -fsS "${CURL_AUTH[@]}" "$(base)/api/guests" 2>/dev/null | jq -e '.guests | length > 0' >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "bench: the server did not serve scenario $1; log: target/bench-server-$1.log" >&2
+  tail -20 "target/bench-server-$1.log" >&2
+  return 1
+}
+
+# wrk_row LABEL PATH CONNECTIONS [wrk args…]: one wrk run, one Markdown table row.
+WRK_FAILED=0
+wrk_row() {
+  local label=$1 path=$2 conns=$3 threads=2 out v0 v1 line
+  shift 3
+  ((conns >= threads)) || threads=$conns   # wrk needs at least one connection per thread
+  v0=$(snapshot_version)
+  out=$(wrk -t"$threads" -c"$conns" -d"${WRK_SECONDS}s" --timeout 10s --latency \
+    -s scripts/wrk-report.lua "${WRK_AUTH[@]}" "$@" "$(base)$path")
+  v1=$(snapshot_version)
+  echo "$out" >>"$WRK_LOG"
+  line=$(echo "$out" | grep '^WRK_RESULT ' || true)
+  [ -n "$line" ] || { echo "bench: wrk printed no result for $path" >&2; WRK_FAILED=1; return; }
+  # The line is `WRK_RESULT key=value …`; read it into local variables.
+  local requests seconds rps p50_ms p90_ms p99_ms max_ms bytes errors_connect errors_read \
+    errors_write errors_status errors_timeout kv
+  for kv in ${line#WRK_RESULT }; do local "${kv?}"; done
+  local errors=$((errors_connect + errors_read + errors_write + errors_status + errors_timeout))
+  # A non-2xx answer (e.g. 401 once login exists) means the numbers are not the page's.
+  ((errors_status == 0)) || { echo "bench: $errors_status non-2xx answers from $path" >&2; WRK_FAILED=1; }
+  printf '| %s | %d | %.2f | %.2f | %.1f | %.1f | %d | %d |\n' \
+    "$label" "$conns" "$p50_ms" "$p99_ms" "$max_ms" "$rps" "$((v1 - v0))" "$errors"
+}
+
+# page_sizes: bytes on the wire per page, uncompressed and with the browser's brotli.
+page_sizes() {
+  local path plain br
+  echo "| answer | uncompressed bytes | compressed bytes |"
+  echo "| --- | ---: | ---: |"
+  for path in / /nodes /guests /rules /balancing; do
+    plain=$(curl -fsS "${CURL_AUTH[@]}" -o /dev/null -w '%{size_download}' "$(base)$path")
+    br=$(curl -fsS "${CURL_AUTH[@]}" -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "$(base)$path")
+    echo "| \`$path\` (br) | $plain | $br |"
+  done
+  for path in /api/nodes /api/guests; do
+    plain=$(curl -fsS "${CURL_AUTH[@]}" -o /dev/null -w '%{size_download}' "$(base)$path")
+    br=$(curl -fsS "${CURL_AUTH[@]}" -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$(base)$path")
+    echo "| \`$path\` (gzip) | $plain | $br |"
+  done
+}
+
+# wrk_scenario SCENARIO TITLE: every run against one server, with its sizes and memory.
+wrk_scenario() {
+  local scenario=$1 title=$2 rss0 rss1 hwm load0 load1 guests nodes
+  start_server "$scenario"
+  guests=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/guests" | jq '.guests | length')
+  nodes=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/nodes" | jq '.nodes | length')
+  # Warm up: every path once, so the first wrk run does not pay for first-touch work.
+  for path in /api/nodes /api/guests / /guests; do curl -fsS "${CURL_AUTH[@]}" -o /dev/null "$(base)$path"; done
+  sleep "$POLL_SECONDS"
+  rss0=$(rss_kb "$SERVER_PID" VmRSS)
+  load0=$(load_avg)
+  echo "### $title $nodes nodes, $guests guests"
+  echo
+  echo "| path | clients | p50 ms | p99 ms | max ms | requests/s | snapshots during run | errors |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  local c
+  for c in 1 50 200; do wrk_row "\`/api/nodes\`" /api/nodes "$c"; done
+  for c in 1 50 200; do wrk_row "\`/api/guests\` (gzip)" /api/guests "$c" -H 'Accept-Encoding: gzip'; done
+  for c in 1 20; do wrk_row "dashboard \`/\` (br)" / "$c" -H 'Accept-Encoding: br'; done
+  for c in 1 20; do wrk_row "\`/guests\` (br)" /guests "$c" -H 'Accept-Encoding: br'; done
+  rss1=$(rss_kb "$SERVER_PID" VmRSS)
+  hwm=$(rss_kb "$SERVER_PID" VmHWM)
+  load1=$(load_avg)
+  sleep 10
+  local rss2
+  rss2=$(rss_kb "$SERVER_PID" VmRSS)
+  echo
+  page_sizes
+  echo
+  echo "Server RSS: $(mb "$rss0") MB before the runs, $(mb "$hwm") MB peak, $(mb "$rss1") MB right after them, $(mb "$rss2") MB after 10 s idle."
+  echo "Load average (1/5/15 min) before: $load0; after: $load1."
+  echo
+  stop_server
+}
+
+wrk_part() {
+  command -v wrk >/dev/null || { echo "bench: wrk is missing; run scripts/setup.sh" >&2; exit 1; }
+  WRK_LOG="$ROOT/target/bench-wrk.log"
+  : >"$WRK_LOG"
+  local image_size="not measured (run scripts/docker-test.sh)" image_file=target/docker-test/image-size.txt
+  if [ -s "$image_file" ]; then
+    image_size="$(cat "$image_file") bytes ($(awk '{printf "%.1f", $1 / 1e6}' "$image_file") MB; \`scripts/docker-test.sh\` of $(date -u -r "$image_file" +%Y-%m-%d))"
+  fi
+  {
+    echo "## Load test with wrk (release server, loopback)"
+    echo
+    echo "Measured by \`scripts/bench.sh wrk\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD)): \`target/release/proxlb-web --demo\`"
+    echo "on 127.0.0.1, polling its simulated cluster every ${POLL_SECONDS} s, so every run overlaps snapshot rebuilds (\"snapshots during run\")."
+    echo "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2) on the same $(nproc)-core machine: 2 threads (1 for one connection), ${WRK_SECONDS} s per run, \`--timeout 10s\`,"
+    echo "keep-alive connections, each request with the signed-in demo user's read-only API token (\`Authorization: Bearer\`); exact percentiles"
+    echo "from \`scripts/wrk-report.lua\`. \"errors\" counts connect/read/write errors, timeouts and non-2xx answers. Pages are asked for with"
+    echo "\`Accept-Encoding: br\` (as a browser over HTTPS), \`/api/guests\` with \`gzip\`."
+    echo
+    wrk_scenario 3node "3-node demo:"
+    wrk_scenario large "Large scenario (\`PROXLB_DEMO_SCENARIO=large\`):"
+    echo "| artifact | size |"
+    echo "| --- | ---: |"
+    echo "| WASM, brotli (\`proxlb_web.wasm.br\`) | $(size "$PKG/proxlb_web.wasm.br") bytes |"
+    echo "| container image | $image_size |"
+  } >target/bench-wrk.md
+  splice wrk target/bench-wrk.md
+  cat target/bench-wrk.md
+  ((WRK_FAILED == 0)) || { echo "bench: some wrk runs failed (see $WRK_LOG)" >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------------------------------------
+want sizes && sizes_part
+want wrk && wrk_part
+if want api; then
+  # Latency in-process: REST API at 1/50/200 clients, dashboard SSR, guest filtering.
+  cargo bench --locked --features ssr --bench api
+  splice api target/bench-api.md
+fi
+if want browser; then
+  # The Guests view at 10,000 guests in a real browser: page size, hydration, one keystroke.
+  node end2end/bench/guest-filter.mjs target/bench-browser.md
+  splice browser target/bench-browser.md
+fi

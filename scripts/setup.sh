@@ -37,7 +37,8 @@ timed() { # timed LABEL CMD...: run and print the wall time of the step
 apt_packages() {
   # chromium: the browser Playwright drives (executablePath /usr/bin/chromium).
   # docker.io, docker-compose, debootstrap, curl: scripts/docker-test.sh builds and runs the image.
-  local pkgs=(chromium docker.io docker-compose debootstrap curl) missing=() p
+  # wrk, jq: scripts/bench.sh drives the release server with wrk and reads its JSON with jq.
+  local pkgs=(chromium docker.io docker-compose debootstrap curl wrk jq) missing=() p
   for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if ((${#missing[@]})); then
     log "apt-get install ${missing[*]}"
