@@ -337,10 +337,14 @@ async fn brute_force_is_rate_limited_then_locked_without_reaching_proxmox() {
         .unwrap();
     let (status, headers, _) = app.send(request).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        headers[header::LOCATION],
-        "/login?error=rate_limited&next=/nodes"
-    );
+    // … and how long to wait, so the page can say when to try again.
+    let location = headers[header::LOCATION].to_str().unwrap();
+    let retry_after: u64 = location
+        .strip_prefix("/login?error=rate_limited&retry_after=")
+        .and_then(|rest| rest.strip_suffix("&next=/nodes"))
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected redirect {location}"));
+    assert!(retry_after > 0, "{location}");
 }
 
 #[tokio::test]

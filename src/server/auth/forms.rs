@@ -134,6 +134,10 @@ fn logged_in_reply(
 fn refused_reply(failure: LoginFailure, json: bool, next: &str) -> Response {
     if !json {
         let mut location = format!("{LOGIN_PATH}?error={}", failure.code());
+        // The login page turns this into "try again in N minutes" instead of "later".
+        if let LoginFailure::RateLimited { retry_after_secs } = failure {
+            location.push_str(&format!("&retry_after={retry_after_secs}"));
+        }
         if next != "/" {
             location.push_str("&next=");
             location.push_str(&query_encode(next));
