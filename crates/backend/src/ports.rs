@@ -19,6 +19,10 @@ use crate::pve_wire::dto::{
 };
 use crate::pve_wire::{PveError, REQUIRED_PRIVILEGES};
 
+pub mod service;
+
+pub use service::{LogSource, ServiceError, ServiceManager, SourceLine};
+
 /// Wall-clock time. Injected so uptime, countdowns and schedules can be tested.
 pub trait Clock: Send + Sync {
     /// The current wall-clock time.
