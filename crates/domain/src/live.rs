@@ -60,6 +60,74 @@ pub struct ClusterEvent {
     pub stale: bool,
 }
 
+/// Topic `service`: ProxLB's service state (running, stopped, failed, …) as its backend reports
+/// it, each time it changes. A state topic: a subscriber gets the current state first, then
+/// every newer one; states it could not take in time are skipped. Its events carry no cursor.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceTopic;
+
+impl Topic for ServiceTopic {
+    const NAME: &'static str = "service";
+    type Event = crate::service::ServiceStatus;
+}
+
+/// Topic `runs`: where ProxLB's runs are (idle, running, sleeping until …), each time that
+/// changes. A state topic like [`ServiceTopic`].
+#[derive(Clone, Copy, Debug)]
+pub struct RunsTopic;
+
+impl Topic for RunsTopic {
+    const NAME: &'static str = "runs";
+    type Event = crate::runs::RunState;
+}
+
+/// Topic `logs`: ProxLB's log entries, every one in order. A stream topic: the cursor of an
+/// entry (`<epoch>.<seq>`) resumes after it without a gap or a duplicate while the server still
+/// retains the entries after it; a `gap` event says how many it no longer had, a `dropped`
+/// message how many the connection discarded for a client that read too slowly.
+#[derive(Clone, Copy, Debug)]
+pub struct LogsTopic;
+
+impl Topic for LogsTopic {
+    const NAME: &'static str = "logs";
+    type Event = LogsEvent;
+}
+
+/// Event of topic [`LogsTopic`] and frame of `/ws/logs`, tagged by `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LogsEvent {
+    /// The next log entry (its fields beside `"kind": "entry"`).
+    Entry(crate::logs::LogEntry),
+    /// `missed` entries after the subscriber's cursor are no longer retained by the server;
+    /// the entries that follow come after that gap.
+    Gap {
+        /// How many entries were missed.
+        missed: u64,
+    },
+}
+
+/// Topic `migrations`: the migration history changed. A state topic: a subscriber gets the
+/// current state first (unless its cursor, `<epoch>.<version>`, says it has it), then every
+/// newer one; states it could not take in time are skipped.
+#[derive(Clone, Copy, Debug)]
+pub struct MigrationsTopic;
+
+impl Topic for MigrationsTopic {
+    const NAME: &'static str = "migrations";
+    type Event = MigrationsEvent;
+}
+
+/// Event of topic [`MigrationsTopic`]. Pages showing the history refetch when `version` rises;
+/// the dashboard's feed shows `recent` as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationsEvent {
+    /// Rises with every change of the history (counted since the server started).
+    pub version: u64,
+    /// The newest moves (up to 10), newest start first.
+    pub recent: Vec<crate::migrations::MigrationRecord>,
+}
+
 /// A position in a topic's event sequence, opaque to the client: it keeps the cursor of the
 /// last event it processed and sends it back when it subscribes again, so the topic resumes
 /// after that event. Each topic defines what its cursors mean.
@@ -257,6 +325,26 @@ mod tests {
         assert_eq!(envelope.cursor, Some(Cursor::new("a.3")));
         let typed: Result<ClusterEvent, _> = serde_json::from_value(envelope.event);
         assert_eq!(typed.ok().and_then(|e| e.version), Some(3));
+    }
+
+    #[test]
+    fn log_events_are_tagged_by_kind() {
+        let gap = LogsEvent::Gap { missed: 3 };
+        assert_eq!(json(&gap), r#"{"kind":"gap","missed":3}"#);
+        let entry = LogsEvent::Entry(crate::logs::LogEntry {
+            seq: 7,
+            at_unix_ms: 1_000,
+            stream: crate::logs::LogStream::Stdout,
+            level: Some(crate::logs::Level::Info),
+            proxlb_time: None,
+            message: "hello".into(),
+            event: crate::logs::LogEvent::Other,
+            raw: "hello".into(),
+        });
+        let text = json(&entry);
+        assert!(text.starts_with(r#"{"kind":"entry","seq":7,"#), "{text}");
+        let back: Result<LogsEvent, _> = serde_json::from_str(&text);
+        assert_eq!(back.ok(), Some(entry));
     }
 
     #[test]

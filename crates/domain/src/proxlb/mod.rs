@@ -20,6 +20,8 @@ pub mod plan;
 pub mod rules;
 pub mod tags;
 pub mod usage;
+pub mod validate;
+pub mod yaml11;
 
 pub use cluster::{
     ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRule, HaRuleKind, Node, NodeStatus, Pool,
