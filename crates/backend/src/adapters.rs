@@ -2,4 +2,5 @@
 
 pub mod config_connector;
 pub mod config_file;
+pub mod proxlb;
 pub mod pve;

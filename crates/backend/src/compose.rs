@@ -7,11 +7,15 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::config_connector::ConfigFileConnector;
+use crate::adapters::proxlb::{self as proxlb_backend, ProxlbBackend};
 use crate::adapters::pve::login::PveLogin;
 use crate::auth::{AuthConfig, AuthService, ProxmoxLogin};
 use crate::clock::SystemClock;
+use crate::config_store::{self, ConfigService, FileConfigStore};
 use crate::ports::{Clock, ClusterConnector};
 use crate::services::cluster::{ClusterOptions, ClusterService};
+use crate::services::migrations::MigrationService;
+use crate::services::proxlb::Proxlb;
 use crate::services::snapshot::SnapshotConfig;
 use crate::{AppState, Error, Settings};
 
@@ -24,15 +28,19 @@ pub struct Ports {
     pub cluster: Arc<dyn ClusterConnector>,
     /// Checks a person's Proxmox credentials at login (same cluster, hosts and TLS trust).
     pub proxmox_login: Arc<dyn ProxmoxLogin>,
+    /// Controls ProxLB and reads its log (the backend `PROXLB_SERVICE` picks).
+    pub proxlb: ProxlbBackend,
 }
 
 impl Ports {
-    /// The real adapters: the system clock and ProxLB's configuration file.
+    /// The real adapters: the system clock, ProxLB's configuration file, and the ProxLB backend
+    /// the settings select.
     pub fn production(settings: &Settings) -> Self {
         Self {
             clock: Arc::new(SystemClock),
             cluster: Arc::new(ConfigFileConnector::from_settings(settings)),
             proxmox_login: Arc::new(PveLogin::from_settings(settings)),
+            proxlb: proxlb_backend::select(settings),
         }
     }
 }
@@ -73,6 +81,40 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         },
         shutdown.clone(),
     );
+    let proxlb = Proxlb::start(
+        ports.proxlb,
+        auth.clone(),
+        Arc::clone(&ports.clock),
+        shutdown.clone(),
+    );
+    // The migration history: ProxLB's log (from the oldest retained entry, so a restart re-reads
+    // the tail and the history deduplicates it) and the poller's task list, into the store.
+    let migrations = MigrationService::start(
+        auth.store().clone(),
+        Arc::clone(&ports.clock),
+        settings.proxlb_config.clone(),
+        cluster.clone(),
+        proxlb.logs.subscribe_entries(),
+        shutdown.clone(),
+    );
+    // The configuration file: one write path, and a watcher so a change on disk (ours, ProxLB's
+    // tooling, an admin with vim) reaches the cluster views without a restart.
+    let config = ConfigService::new(Arc::new(FileConfigStore::new(
+        &settings.proxlb_config,
+        &settings.data_dir,
+    )));
+    {
+        let cluster = cluster.clone();
+        config_store::watch::spawn(
+            Arc::clone(config.store()),
+            config_store::watch::POLL_INTERVAL,
+            shutdown.clone(),
+            move |_| {
+                // An unusable file is reported by the cluster views themselves.
+                let _ = cluster.reconnect();
+            },
+        );
+    }
     Ok(AppState {
         settings: Arc::new(settings),
         clock: ports.clock,
@@ -80,5 +122,8 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         shutdown,
         cluster,
         auth,
+        proxlb,
+        migrations,
+        config,
     })
 }

@@ -18,6 +18,8 @@ pub enum Service {
     Config,
     /// ProxLB's log source.
     Logs,
+    /// ProxLB run as a local process (its interpreter, its pipes, its signals).
+    Proxlb,
 }
 
 impl fmt::Display for Service {
@@ -28,6 +30,7 @@ impl fmt::Display for Service {
             Service::Systemd => "systemd",
             Service::Config => "ProxLB configuration",
             Service::Logs => "ProxLB logs",
+            Service::Proxlb => "ProxLB",
         })
     }
 }

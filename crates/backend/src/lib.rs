@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod compose;
+pub mod config_store;
 pub mod error;
 pub mod ports;
 pub mod pve_wire;

@@ -19,6 +19,7 @@ use crate::pve_wire::dto::{
 };
 use crate::pve_wire::{PveError, REQUIRED_PRIVILEGES};
 
+pub mod config;
 pub mod service;
 
 pub use service::{LogSource, ServiceError, ServiceManager, SourceLine};

@@ -2,5 +2,7 @@
 
 pub mod cluster;
 pub mod cluster_view;
+pub mod migrations;
+pub mod proxlb;
 pub mod server_info;
 pub mod snapshot;

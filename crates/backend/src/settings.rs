@@ -18,6 +18,10 @@ pub use access::AccessSettings;
 pub const DEFAULT_PROXLB_CONFIG: &str = "/etc/proxlb/proxlb.yaml";
 /// Default name of the Docker container running ProxLB.
 pub const DEFAULT_PROXLB_CONTAINER: &str = "proxlb";
+/// Default name of the systemd unit running ProxLB (the Debian package's `proxlb.service`).
+pub const DEFAULT_PROXLB_UNIT: &str = "proxlb";
+/// The interpreter of the Debian package's venv (`/opt/venvs/proxlb`, ProxLB 2.x).
+pub const DEBIAN_PROXLB_PYTHON: &str = "/opt/venvs/proxlb/bin/python3";
 /// The data folder of a server running as root (the container image, the systemd unit).
 pub const SYSTEM_DATA_DIR: &str = "/var/lib/proxlb-web";
 /// Default listen address when neither HOST/PORT nor LEPTOS_SITE_ADDR is set.
@@ -62,6 +66,43 @@ pub struct Settings {
     /// Who may reach the server and how: allowed hosts, trusted proxies, admin groups, direct
     /// TLS, session timeouts (see [`access`]).
     pub access: AccessSettings,
+    /// How ProxLB runs and so how it is controlled (`PROXLB_SERVICE`, default `auto`).
+    pub proxlb_service: ProxlbService,
+    /// The Python interpreter that runs ProxLB for the process backend (`PROXLB_PYTHON`); unset:
+    /// see [`Settings::proxlb_python`].
+    pub proxlb_python: Option<PathBuf>,
+    /// The systemd unit running ProxLB (`PROXLB_SYSTEMD_UNIT`, default `proxlb`).
+    pub proxlb_systemd_unit: String,
+    /// Whether demo mode runs real ProxLB against its simulator (`PROXLB_DEMO_PROXLB=on|off`).
+    /// `None` (the variable unset): on, except for the `large` scenario (see
+    /// [`Settings::demo_runs_proxlb`]). [`Settings::default`] has `Some(false)`: tests and
+    /// benchmarks that build settings in code get a fixed cluster unless they ask for ProxLB.
+    pub demo_proxlb: Option<bool>,
+}
+
+/// `PROXLB_SERVICE`: which backend controls ProxLB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxlbService {
+    /// Detect: the Docker container if the Docker socket answers, else the systemd unit if
+    /// systemd runs and knows it, else none. In demo mode: the process backend.
+    Auto,
+    /// Exactly this backend (`process`, `docker`, `systemd` or `none`).
+    Only(plb_domain::service::BackendKind),
+}
+
+impl ProxlbService {
+    /// Reads `auto|process|docker|systemd|none`.
+    fn parse(value: &str) -> Option<Self> {
+        use plb_domain::service::BackendKind;
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "process" => Some(Self::Only(BackendKind::Process)),
+            "docker" => Some(Self::Only(BackendKind::Docker)),
+            "systemd" => Some(Self::Only(BackendKind::Systemd)),
+            "none" | "off" => Some(Self::Only(BackendKind::None)),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -82,6 +123,10 @@ impl Default for Settings {
             pve_timeout: None,
             utc_offset_minutes: 0,
             access: AccessSettings::default(),
+            proxlb_service: ProxlbService::Auto,
+            proxlb_python: None,
+            proxlb_systemd_unit: DEFAULT_PROXLB_UNIT.to_owned(),
+            demo_proxlb: Some(false),
         }
     }
 }
@@ -261,10 +306,35 @@ impl Settings {
                 })?,
         };
 
+        let proxlb_service = match get("PROXLB_SERVICE") {
+            None => ProxlbService::Auto,
+            Some(value) => ProxlbService::parse(&value).ok_or(SettingsError {
+                variable: "PROXLB_SERVICE",
+                value,
+                expected: "auto, process, docker, systemd or none",
+            })?,
+        };
+        let demo_proxlb = get("PROXLB_DEMO_PROXLB")
+            .map(|value| {
+                parse_bool(&value).ok_or(SettingsError {
+                    variable: "PROXLB_DEMO_PROXLB",
+                    value,
+                    expected: "on or off (also 1/0, true/false, yes/no)",
+                })
+            })
+            .transpose()?;
+        let proxlb_systemd_unit = get("PROXLB_SYSTEMD_UNIT")
+            .map(|unit| unit.trim().to_owned())
+            .unwrap_or(defaults.proxlb_systemd_unit);
+
         let access = AccessSettings::from_lookup(get)?;
 
         Ok(Self {
             access,
+            proxlb_service,
+            proxlb_python: get("PROXLB_PYTHON").map(PathBuf::from),
+            proxlb_systemd_unit,
+            demo_proxlb,
             demo,
             demo_scenario,
             pve_fingerprints,
@@ -288,6 +358,37 @@ impl Settings {
             reload_port,
             dev_mode,
         })
+    }
+}
+
+impl Settings {
+    /// The interpreter that runs ProxLB for the process backend: `PROXLB_PYTHON`, else
+    /// `.venv/bin/python` in the working folder (a development checkout, `scripts/setup.sh`),
+    /// else the Debian package's [`DEBIAN_PROXLB_PYTHON`], else `python3` from `PATH`.
+    pub fn proxlb_python(&self) -> PathBuf {
+        if let Some(python) = &self.proxlb_python {
+            return python.clone();
+        }
+        let venv = PathBuf::from(".venv/bin/python");
+        if let Ok(cwd) = std::env::current_dir() {
+            if cwd.join(&venv).exists() {
+                return cwd.join(venv);
+            }
+        }
+        if std::path::Path::new(DEBIAN_PROXLB_PYTHON).exists() {
+            return PathBuf::from(DEBIAN_PROXLB_PYTHON);
+        }
+        PathBuf::from("python3")
+    }
+
+    /// Whether demo mode should run ProxLB: `PROXLB_DEMO_PROXLB` if set, else on except for the
+    /// `large` scenario (one ProxLB run there spends about 40 minutes in its per-request sleeps).
+    /// Whether ProxLB is actually installed is checked when it starts.
+    pub fn demo_runs_proxlb(&self) -> bool {
+        self.demo
+            && self
+                .demo_proxlb
+                .unwrap_or(!matches!(self.demo_scenario, DemoScenario::Large))
     }
 }
 
@@ -403,7 +504,12 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         let s = settings(&[("PORT", ""), ("PROXLB_CONFIG", "  ")]).unwrap();
-        assert_eq!(s, Settings::default());
+        // Unset PROXLB_DEMO_PROXLB means "auto"; settings built in code default to off.
+        let auto = Settings {
+            demo_proxlb: None,
+            ..Settings::default()
+        };
+        assert_eq!(s, auto);
     }
 
     #[test]
@@ -536,6 +642,58 @@ mod tests {
             let err = settings(&[("PROXLB_WEB_PVE_TIMEOUT_SECONDS", bad)]).unwrap_err();
             assert_eq!(err.variable, "PROXLB_WEB_PVE_TIMEOUT_SECONDS");
         }
+    }
+
+    #[test]
+    fn proxlb_service_python_unit_and_demo_switch() {
+        use plb_domain::service::BackendKind;
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.proxlb_service, ProxlbService::Auto);
+        assert_eq!(s.proxlb_systemd_unit, "proxlb");
+        assert_eq!(s.proxlb_python, None);
+        assert_eq!(s.demo_proxlb, None);
+        // Settings built in code (tests, benchmarks) keep the demo cluster fixed.
+        let coded = Settings {
+            demo: true,
+            ..Settings::default()
+        };
+        assert!(!coded.demo_runs_proxlb());
+        let s = settings(&[
+            ("PROXLB_SERVICE", "Systemd"),
+            ("PROXLB_PYTHON", "/opt/py/bin/python3"),
+            ("PROXLB_SYSTEMD_UNIT", "proxlb-eu.service"),
+        ])
+        .unwrap();
+        assert_eq!(s.proxlb_service, ProxlbService::Only(BackendKind::Systemd));
+        assert_eq!(s.proxlb_python(), PathBuf::from("/opt/py/bin/python3"));
+        assert_eq!(s.proxlb_systemd_unit, "proxlb-eu.service");
+        assert_eq!(
+            settings(&[("PROXLB_SERVICE", "podman")])
+                .unwrap_err()
+                .variable,
+            "PROXLB_SERVICE"
+        );
+        // Demo mode runs ProxLB by default, except for the large cluster.
+        assert!(settings(&[("PROXLB_DEMO", "1")])
+            .unwrap()
+            .demo_runs_proxlb());
+        assert!(!settings(&[]).unwrap().demo_runs_proxlb());
+        let large = [("PROXLB_DEMO", "1"), ("PROXLB_DEMO_SCENARIO", "large")];
+        assert!(!settings(&large).unwrap().demo_runs_proxlb());
+        let forced = [
+            ("PROXLB_DEMO", "1"),
+            ("PROXLB_DEMO_SCENARIO", "large"),
+            ("PROXLB_DEMO_PROXLB", "on"),
+        ];
+        assert!(settings(&forced).unwrap().demo_runs_proxlb());
+        let off = [("PROXLB_DEMO", "1"), ("PROXLB_DEMO_PROXLB", "off")];
+        assert!(!settings(&off).unwrap().demo_runs_proxlb());
+        assert_eq!(
+            settings(&[("PROXLB_DEMO_PROXLB", "sometimes")])
+                .unwrap_err()
+                .variable,
+            "PROXLB_DEMO_PROXLB"
+        );
     }
 
     #[test]

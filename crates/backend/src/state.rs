@@ -7,8 +7,11 @@ use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
+use crate::config_store::ConfigService;
 use crate::ports::Clock;
 use crate::services::cluster::ClusterService;
+use crate::services::migrations::MigrationService;
+use crate::services::proxlb::Proxlb;
 use crate::Settings;
 
 /// Everything a request handler or server function needs. Cheap to clone. Built only by
@@ -27,4 +30,10 @@ pub struct AppState {
     pub cluster: ClusterService,
     /// Login, sessions, API tokens and the audit log (and the database behind them).
     pub auth: AuthService,
+    /// ProxLB itself: its service (status, actions) and its log (entries, run state).
+    pub proxlb: Proxlb,
+    /// The migration history (ProxLB's log and the task list, merged into the store).
+    pub migrations: MigrationService,
+    /// ProxLB's configuration file: masked reads, validation and the one guarded write path.
+    pub config: ConfigService,
 }

@@ -292,11 +292,331 @@ pub async fn wire_private(settings: Settings, ports: Ports) -> (AppState, TempDa
     (state, dir)
 }
 
-/// Ports of a test: `clock`, `cluster`, and no Proxmox login.
+/// Ports of a test: `clock`, `cluster`, no Proxmox login, and a stopped fake ProxLB with an
+/// empty log ([`fake_proxlb`]).
 pub fn ports(clock: Arc<dyn Clock>, cluster: Arc<dyn ClusterConnector>) -> Ports {
     Ports {
         clock,
         cluster,
         proxmox_login: Arc::new(NoProxmoxLogin),
+        proxlb: fake_proxlb(
+            FakeServiceManager::new(plb_domain::service::BackendKind::Process),
+            FakeLogSource::new(),
+        ),
+    }
+}
+
+/// The ProxLB backend of a test: `manager` and `logs`.
+pub fn fake_proxlb(
+    manager: Arc<FakeServiceManager>,
+    logs: Arc<FakeLogSource>,
+) -> crate::adapters::proxlb::ProxlbBackend {
+    crate::adapters::proxlb::ProxlbBackend::from_backend(FakeProxlb { manager, logs })
+}
+
+/// A fake ProxLB backend: a [`FakeServiceManager`] and a [`FakeLogSource`] as one value.
+struct FakeProxlb {
+    manager: Arc<FakeServiceManager>,
+    logs: Arc<FakeLogSource>,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::ServiceManager for FakeProxlb {
+    fn backend(&self) -> plb_domain::service::BackendKind {
+        self.manager.backend()
+    }
+
+    async fn status(
+        &self,
+    ) -> Result<plb_domain::service::ServiceStatus, crate::ports::ServiceError> {
+        self.manager.status().await
+    }
+
+    async fn start(&self) -> Result<(), crate::ports::ServiceError> {
+        self.manager.start().await
+    }
+
+    async fn stop(&self) -> Result<(), crate::ports::ServiceError> {
+        self.manager.stop().await
+    }
+
+    async fn restart(&self) -> Result<(), crate::ports::ServiceError> {
+        self.manager.restart().await
+    }
+
+    async fn reload(&self) -> Result<(), crate::ports::ServiceError> {
+        self.manager.reload().await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::LogSource for FakeProxlb {
+    async fn follow(
+        &self,
+        after: Option<String>,
+        tail: usize,
+    ) -> Result<
+        futures::stream::BoxStream<
+            'static,
+            Result<crate::ports::SourceLine, crate::ports::ServiceError>,
+        >,
+        crate::ports::ServiceError,
+    > {
+        self.logs.follow(after, tail).await
+    }
+}
+
+/// A fake ProxLB service: starts stopped, `start`/`restart` make it run, `stop` stops it,
+/// `reload` is refused while stopped. Status and actions can be made to fail, and actions can
+/// be held until released (to test actions that overlap).
+pub struct FakeServiceManager {
+    backend: plb_domain::service::BackendKind,
+    state: Mutex<FakeServiceState>,
+    /// While held, actions wait here before they take effect.
+    gate: tokio::sync::Semaphore,
+    /// How many actions wait at the gate now.
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+struct FakeServiceState {
+    status: plb_domain::service::ServiceStatus,
+    fail_status: Option<crate::ports::ServiceError>,
+    fail_actions: Option<crate::ports::ServiceError>,
+    held: bool,
+    actions: Vec<plb_domain::service::ServiceAction>,
+}
+
+impl FakeServiceManager {
+    /// A stopped service on `backend`.
+    pub fn new(backend: plb_domain::service::BackendKind) -> Arc<Self> {
+        use plb_domain::service::{ServiceState, ServiceStatus};
+        Arc::new(Self {
+            backend,
+            state: Mutex::new(FakeServiceState {
+                status: ServiceStatus {
+                    backend,
+                    target: "fake proxlb".to_owned(),
+                    state: ServiceState::Stopped,
+                    since_unix_ms: None,
+                    pid: None,
+                    exit_code: None,
+                    last_error_lines: Vec::new(),
+                    version: Some("2.3.0".to_owned()),
+                    problem: None,
+                },
+                fail_status: None,
+                fail_actions: None,
+                held: false,
+                actions: Vec::new(),
+            }),
+            gate: tokio::sync::Semaphore::new(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// `status()` fails with `error` from now on.
+    pub fn fail_status(&self, error: crate::ports::ServiceError) {
+        self.state.lock().unwrap().fail_status = Some(error);
+    }
+
+    /// Every action fails with `error` from now on.
+    pub fn fail_actions(&self, error: crate::ports::ServiceError) {
+        self.state.lock().unwrap().fail_actions = Some(error);
+    }
+
+    /// Actions wait until [`Self::release`] from now on.
+    pub fn hold_actions(&self) {
+        self.state.lock().unwrap().held = true;
+    }
+
+    /// Lets one held action through.
+    pub fn release(&self) {
+        self.gate.add_permits(1);
+    }
+
+    /// How many actions are held right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The actions carried out so far, in order.
+    pub fn actions(&self) -> Vec<plb_domain::service::ServiceAction> {
+        self.state.lock().unwrap().actions.clone()
+    }
+
+    async fn act(
+        &self,
+        action: plb_domain::service::ServiceAction,
+    ) -> Result<(), crate::ports::ServiceError> {
+        use plb_domain::service::{ServiceAction, ServiceState};
+        let held = self.state.lock().unwrap().held;
+        if held {
+            use std::sync::atomic::Ordering;
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            self.gate.acquire().await.unwrap().forget();
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        let mut state = self.state.lock().unwrap();
+        if let Some(error) = state.fail_actions.clone() {
+            return Err(error);
+        }
+        let next = match action {
+            ServiceAction::Start | ServiceAction::Restart => ServiceState::Running,
+            ServiceAction::Stop => ServiceState::Stopped,
+            ServiceAction::Reload if state.status.state == ServiceState::Running => {
+                ServiceState::Running
+            }
+            ServiceAction::Reload => {
+                return Err(crate::ports::ServiceError::Refused(
+                    "ProxLB is not running".to_owned(),
+                ))
+            }
+        };
+        state.status.state = next;
+        state.status.pid = (next == ServiceState::Running).then_some(4242);
+        state.actions.push(action);
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::ServiceManager for FakeServiceManager {
+    fn backend(&self) -> plb_domain::service::BackendKind {
+        self.backend
+    }
+
+    async fn status(
+        &self,
+    ) -> Result<plb_domain::service::ServiceStatus, crate::ports::ServiceError> {
+        let state = self.state.lock().unwrap();
+        match &state.fail_status {
+            Some(error) => Err(error.clone()),
+            None => Ok(state.status.clone()),
+        }
+    }
+
+    async fn start(&self) -> Result<(), crate::ports::ServiceError> {
+        self.act(plb_domain::service::ServiceAction::Start).await
+    }
+
+    async fn stop(&self) -> Result<(), crate::ports::ServiceError> {
+        self.act(plb_domain::service::ServiceAction::Stop).await
+    }
+
+    async fn restart(&self) -> Result<(), crate::ports::ServiceError> {
+        self.act(plb_domain::service::ServiceAction::Restart).await
+    }
+
+    async fn reload(&self) -> Result<(), crate::ports::ServiceError> {
+        self.act(plb_domain::service::ServiceAction::Reload).await
+    }
+}
+
+/// A fake log source: lines a test pushes, each at the position of its index. `follow` resumes
+/// after a position (or starts with the last `tail` lines) and then waits for new lines;
+/// [`Self::cut`] ends every open stream, as a container restart or a journald rotation would,
+/// and [`Self::fail_next`] makes the next follows fail.
+pub struct FakeLogSource {
+    lines: Arc<Mutex<Vec<crate::ports::SourceLine>>>,
+    /// (number of lines, generation): bumped on every push and cut.
+    changes: tokio::sync::watch::Sender<(usize, u64)>,
+    follows: Mutex<Vec<Option<String>>>,
+    failures: Mutex<u32>,
+}
+
+impl FakeLogSource {
+    /// A source without lines.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            lines: Arc::new(Mutex::new(Vec::new())),
+            changes: tokio::sync::watch::channel((0, 0)).0,
+            follows: Mutex::new(Vec::new()),
+            failures: Mutex::new(0),
+        })
+    }
+
+    /// Appends a stdout line at `at_unix_ms`.
+    pub fn push(&self, at_unix_ms: i64, text: &str) {
+        self.push_line(plb_domain::logs::RawLine {
+            at_unix_ms,
+            stream: plb_domain::logs::LogStream::Stdout,
+            text: text.to_owned(),
+        });
+    }
+
+    /// Appends `line`.
+    pub fn push_line(&self, line: plb_domain::logs::RawLine) {
+        let mut lines = self.lines.lock().unwrap();
+        let position = lines.len().to_string();
+        lines.push(crate::ports::SourceLine { position, line });
+        let len = lines.len();
+        drop(lines);
+        self.changes.send_modify(|(count, _)| *count = len);
+    }
+
+    /// Ends every open stream (followers must follow again).
+    pub fn cut(&self) {
+        self.changes.send_modify(|(_, generation)| *generation += 1);
+    }
+
+    /// The next `count` follows fail.
+    pub fn fail_next(&self, count: u32) {
+        *self.failures.lock().unwrap() = count;
+    }
+
+    /// The `after` of every follow so far, in order.
+    pub fn follows(&self) -> Vec<Option<String>> {
+        self.follows.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::LogSource for FakeLogSource {
+    async fn follow(
+        &self,
+        after: Option<String>,
+        tail: usize,
+    ) -> Result<
+        futures::stream::BoxStream<
+            'static,
+            Result<crate::ports::SourceLine, crate::ports::ServiceError>,
+        >,
+        crate::ports::ServiceError,
+    > {
+        use futures::StreamExt;
+        self.follows.lock().unwrap().push(after.clone());
+        {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(crate::ports::ServiceError::Backend {
+                    what: "reading the fake log".to_owned(),
+                    detail: "told to fail".to_owned(),
+                });
+            }
+        }
+        let len = self.lines.lock().unwrap().len();
+        let next = match after {
+            Some(position) => position.parse::<usize>().map_or(0, |p| p + 1),
+            None => len.saturating_sub(tail),
+        };
+        let mut changes = self.changes.subscribe();
+        let generation = changes.borrow_and_update().1;
+        let state = (next, changes, Arc::clone(&self.lines));
+        Ok(
+            futures::stream::unfold(state, move |(next, mut changes, lines)| async move {
+                loop {
+                    if changes.borrow_and_update().1 != generation {
+                        return None;
+                    }
+                    let line = lines.lock().unwrap().get(next).cloned();
+                    if let Some(line) = line {
+                        return Some((Ok(line), (next + 1, changes, lines)));
+                    }
+                    changes.changed().await.ok()?;
+                }
+            })
+            .boxed(),
+        )
     }
 }

@@ -283,6 +283,7 @@ async fn pruning_bounds_the_audit_log_by_age_and_count() {
     let retention = Retention {
         audit_max_age: Duration::from_secs(3_600),
         audit_max_rows: 100,
+        ..Retention::default()
     };
     let now = t(100_000);
     // 50 entries two hours old, then 300 recent ones.

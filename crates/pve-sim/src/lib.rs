@@ -156,6 +156,28 @@ pub struct Simulator {
     credentials: Vec<Credential>,
 }
 
+/// A cloneable handle on a simulator's cluster state ([`Simulator::handle`]).
+#[derive(Debug, Clone)]
+pub struct SimHandle {
+    app: Arc<app::App>,
+}
+
+impl SimHandle {
+    /// The simulated time now (UNIX seconds).
+    pub fn now(&self) -> f64 {
+        self.app.clock.now()
+    }
+
+    /// Runs `f` on the cluster state, brought up to date with the clock first (as
+    /// [`Simulator::with_cluster`]).
+    pub fn with_cluster<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        let now = self.app.clock.now();
+        let mut cluster = self.app.cluster();
+        cluster.tick(now);
+        f(&mut cluster)
+    }
+}
+
 static INSTANCE: AtomicU64 = AtomicU64::new(0);
 
 impl Simulator {
@@ -316,6 +338,14 @@ impl Simulator {
         let mut cluster = self.app.cluster();
         cluster.tick(now);
         f(&mut cluster)
+    }
+
+    /// A cloneable handle on this simulator's cluster, for tasks that outlive a borrow of the
+    /// simulator (e.g. demo mode's load drift). It keeps the state alive, not the server.
+    pub fn handle(&self) -> SimHandle {
+        SimHandle {
+            app: Arc::clone(&self.app),
+        }
     }
 
     /// The node guest `vmid` is on.

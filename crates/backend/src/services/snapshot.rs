@@ -310,6 +310,24 @@ pub fn spawn(
     config: SnapshotConfig,
     cancel: CancellationToken,
 ) -> SnapshotHandle {
+    spawn_on(
+        &tokio::runtime::Handle::current(),
+        api,
+        clock,
+        config,
+        cancel,
+    )
+}
+
+/// [`spawn`] on the runtime `runtime` names (the cluster service's own poller thread, so that
+/// reading and decoding megabytes of answers never runs on the workers that serve requests).
+pub fn spawn_on(
+    runtime: &tokio::runtime::Handle,
+    api: Arc<dyn PveApi>,
+    clock: Arc<dyn Clock>,
+    config: SnapshotConfig,
+    cancel: CancellationToken,
+) -> SnapshotHandle {
     let (tx, rx) = watch::channel(Arc::new(Snapshot::empty(api.tls_verification_disabled())));
     let shared = Arc::new(Shared {
         demand: Notify::new(),
@@ -323,7 +341,7 @@ pub fn spawn(
         tx,
         shared: Arc::clone(&shared),
     };
-    tokio::spawn(poller.run());
+    runtime.spawn(poller.run());
     SnapshotHandle { rx, shared }
 }
 

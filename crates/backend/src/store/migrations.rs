@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit log",
         sql: include_str!("migrations/0002_audit.sql"),
     },
+    Migration {
+        version: 3,
+        name: "migration history",
+        sql: include_str!("migrations/0003_migrations.sql"),
+    },
 ];
 
 /// The version a fully migrated file has.

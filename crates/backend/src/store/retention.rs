@@ -38,6 +38,11 @@ pub const RETENTION_RULES: &[(&str, &str)] = &[
         "deleted when older than `Retention::audit_max_age` (365 days) or beyond the newest \
          `Retention::audit_max_rows` (50,000) rows",
     ),
+    (
+        "migrations",
+        "deleted when started longer ago than `Retention::migrations_max_age` (365 days) or \
+         beyond the newest `Retention::migrations_max_rows` (50,000) rows",
+    ),
 ];
 
 /// The tunable limits of [`prune`].
@@ -47,6 +52,10 @@ pub struct Retention {
     pub audit_max_age: Duration,
     /// At most this many audit entries are kept (the newest).
     pub audit_max_rows: u64,
+    /// Migration history rows that started longer ago than this are deleted.
+    pub migrations_max_age: Duration,
+    /// At most this many migration history rows are kept (the newest).
+    pub migrations_max_rows: u64,
 }
 
 impl Default for Retention {
@@ -54,6 +63,8 @@ impl Default for Retention {
         Self {
             audit_max_age: Duration::from_secs(365 * 24 * 60 * 60),
             audit_max_rows: 50_000,
+            migrations_max_age: Duration::from_secs(365 * 24 * 60 * 60),
+            migrations_max_rows: 50_000,
         }
     }
 }
@@ -69,12 +80,21 @@ pub struct PruneReport {
     pub audit_too_old: usize,
     /// Audit entries beyond the maximum row count.
     pub audit_over_cap: usize,
+    /// Migration history rows older than the maximum age.
+    pub migrations_too_old: usize,
+    /// Migration history rows beyond the maximum row count.
+    pub migrations_over_cap: usize,
 }
 
 impl PruneReport {
     /// Rows deleted in all.
     pub fn total(&self) -> usize {
-        self.sessions_expired + self.tokens_expired + self.audit_too_old + self.audit_over_cap
+        self.sessions_expired
+            + self.tokens_expired
+            + self.audit_too_old
+            + self.audit_over_cap
+            + self.migrations_too_old
+            + self.migrations_over_cap
     }
 }
 
@@ -88,6 +108,11 @@ pub fn prune(
     let cutoff =
         now.saturating_sub(i64::try_from(retention.audit_max_age.as_secs()).unwrap_or(i64::MAX));
     let audit_keep = i64::try_from(retention.audit_max_rows).unwrap_or(i64::MAX);
+    // Migration rows are timed in milliseconds.
+    let migrations_cutoff = now.saturating_mul(1_000).saturating_sub(
+        i64::try_from(retention.migrations_max_age.as_millis()).unwrap_or(i64::MAX),
+    );
+    let migrations_keep = i64::try_from(retention.migrations_max_rows).unwrap_or(i64::MAX);
 
     let tx = conn.transaction()?;
     let report = PruneReport {
@@ -101,6 +126,16 @@ pub fn prune(
             "DELETE FROM audit_log WHERE id <=
                (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET ?1)",
             params![audit_keep],
+        )?,
+        migrations_too_old: tx.execute(
+            "DELETE FROM migrations WHERE started_ms < ?1",
+            [migrations_cutoff],
+        )?,
+        // By id, like the audit log: ids rise as moves are first seen.
+        migrations_over_cap: tx.execute(
+            "DELETE FROM migrations WHERE id <=
+               (SELECT id FROM migrations ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+            params![migrations_keep],
         )?,
     };
     tx.commit()?;
@@ -184,6 +219,8 @@ mod tests {
         let retention = Retention {
             audit_max_age: Duration::from_secs(1_000),
             audit_max_rows: 10,
+            migrations_max_age: Duration::from_secs(1_000),
+            migrations_max_rows: 3,
         };
         let now = 100_000;
         store
@@ -203,6 +240,15 @@ mod tests {
                             ('later', ?4, 'plbw_c', 'read', 'u@pam', 0, ?5)",
                     params![[1u8; 32], now, [2u8; 32], [3u8; 32], now + 1],
                 )?;
+                // 2 migrations too old, 5 recent ones (3 may stay).
+                for i in 0..7 {
+                    let started_ms = if i < 2 { (now - 2_000) * 1_000 } else { (now - 10) * 1_000 };
+                    c.execute(
+                        "INSERT INTO migrations (guest, started_ms, outcome, initiator, updated_ms)
+                         VALUES ('web', ?1, 'succeeded', 'proxlb', ?1)",
+                        [started_ms],
+                    )?;
+                }
                 // 5 entries too old, 20 recent ones (10 may stay).
                 for i in 0..25 {
                     let at = if i < 5 { now - 2_000 } else { now - 10 };
@@ -225,19 +271,25 @@ mod tests {
                 tokens_expired: 1,
                 audit_too_old: 5,
                 audit_over_cap: 10,
+                migrations_too_old: 2,
+                migrations_over_cap: 2,
             }
         );
-        let (sessions, tokens, audit, oldest_kept) = store
+        let (sessions, tokens, audit, oldest_kept, moves) = store
             .call_blocking(|c| {
                 Ok((
                     count(c, "sessions"),
                     count(c, "api_tokens"),
                     count(c, "audit_log"),
                     c.query_row("SELECT min(id) FROM audit_log", [], |r| r.get::<_, i64>(0))?,
+                    c.query_row("SELECT group_concat(id) FROM migrations", [], |r| {
+                        r.get::<_, String>(0)
+                    })?,
                 ))
             })
             .unwrap();
         assert_eq!((sessions, tokens, audit), (3, 2, 10));
+        assert_eq!(moves, "5,6,7", "the newest three migrations stay");
         assert_eq!(oldest_kept, 16, "the newest ten audit entries stay");
 
         let again = store

@@ -1,0 +1,13 @@
+//! The ProxLB backends: one adapter per way ProxLB runs, each implementing both
+//! [`ServiceManager`](crate::ports::ServiceManager) and [`LogSource`](crate::ports::LogSource).
+//! [`select::select`] picks one from the settings (`PROXLB_SERVICE`).
+
+pub mod buffer;
+pub mod docker;
+pub mod none;
+pub mod process;
+pub mod select;
+pub mod systemd;
+pub mod version;
+
+pub use select::{select, ProxlbBackend};

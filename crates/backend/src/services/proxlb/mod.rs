@@ -1,0 +1,72 @@
+//! ProxLB itself as the UI shows it: the service ([`ProxlbService`]: status and actions) and
+//! its log ([`LogService`]: entries, pages, live stream, run state), over the
+//! [`ServiceManager`](crate::ports::ServiceManager) and [`LogSource`](crate::ports::LogSource)
+//! ports of the backend in use (process, Docker or systemd).
+
+pub mod logs;
+pub mod ring;
+pub mod status;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::adapters::proxlb::ProxlbBackend;
+use crate::auth::AuthService;
+use crate::ports::Clock;
+
+pub use logs::{LogFeed, LogService};
+pub use status::ProxlbService;
+
+/// ProxLB's service and log, as held in [`crate::AppState`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Proxlb {
+    /// Status and actions.
+    pub service: ProxlbService,
+    /// Log entries and run state.
+    pub logs: LogService,
+    /// The backend both run on (kept to stop a ProxLB child process at shutdown).
+    backend: ProxlbBackend,
+}
+
+impl Proxlb {
+    /// Starts both services on the current runtime until `shutdown`; every change of the
+    /// service's state is passed on to the run tracker.
+    pub fn start(
+        backend: ProxlbBackend,
+        auth: AuthService,
+        clock: Arc<dyn Clock>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let service = ProxlbService::start(Arc::clone(&backend.manager), auth, shutdown.clone());
+        let logs = LogService::start(Arc::clone(&backend.logs), clock, shutdown.clone());
+        let mut statuses = service.subscribe();
+        let runs = logs.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                let state = statuses.borrow_and_update().state;
+                if last != Some(state) {
+                    last = Some(state);
+                    runs.service_changed(&statuses.borrow().clone());
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    changed = statuses.changed() => if changed.is_err() { return },
+                }
+            }
+        });
+        Self {
+            service,
+            logs,
+            backend,
+        }
+    }
+
+    /// Stops ProxLB if it runs as a child process of this server (gracefully, with SIGINT);
+    /// a Docker container or systemd unit is left running. Call once the server has stopped
+    /// serving.
+    pub async fn shutdown(&self) {
+        self.backend.shutdown().await;
+    }
+}
