@@ -14,8 +14,8 @@ use crate::components::user_menu::provide_current_user;
 use crate::pages::{
     account::AccountPage, audit::AuditPage, balancing::BalancingPage, config::ConfigPage,
     dashboard::DashboardPage, guests::GuestsPage, login::LoginPage, logs::LogsPage,
-    node_detail::NodeDetailPage, nodes::NodesPage, not_found::NotFoundPage, rules::RulesPage,
-    service::ServicePage,
+    migrations::MigrationsPage, node_detail::NodeDetailPage, nodes::NodesPage,
+    not_found::NotFoundPage, rules::RulesPage, service::ServicePage,
 };
 
 /// The whole HTML document. The theme cookie is read here during server rendering, so the first
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/rules") view=RulesPage ssr=SsrMode::Async />
                     <Route path=path!("/config") view=ConfigPage ssr=SsrMode::Async />
                     <Route path=path!("/logs") view=LogsPage ssr=SsrMode::Async />
+                    <Route path=path!("/migrations") view=MigrationsPage ssr=SsrMode::Async />
                     <Route path=path!("/service") view=ServicePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />

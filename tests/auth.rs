@@ -137,7 +137,10 @@ async fn every_route_needs_a_session_or_a_token_except_the_allow_list() {
     assert!(table.pages.len() >= 8, "{:?}", table.pages);
     assert!(table.server_fns.len() >= 8, "{:?}", table.server_fns);
     assert!(table.rest.len() >= 8, "{:?}", table.rest);
-    assert_eq!(table.sockets, vec![plb_domain::live::PATH.to_owned()]);
+    assert_eq!(
+        table.sockets,
+        vec![plb_domain::live::PATH.to_owned(), "/ws/logs".to_owned()]
+    );
 
     for page in &table.pages {
         let path = concrete(page);

@@ -196,7 +196,10 @@ async fn hello_names_the_protocol_topics_and_limits_then_heartbeats_follow() {
     let (mut client, hello) = Client::connect(&server).await;
     assert_eq!(hello["protocol"], 1);
     assert_eq!(hello["server"]["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(hello["topics"], json!(["cluster"]));
+    assert_eq!(
+        hello["topics"],
+        json!(["cluster", "service", "runs", "logs", "migrations"])
+    );
     assert_eq!(hello["limits"]["max_message_bytes"], 16 * 1024);
     assert_eq!(hello["limits"]["heartbeat_ms"], 100);
     assert_eq!(hello["limits"]["write_timeout_ms"], 10_000);

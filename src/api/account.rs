@@ -125,6 +125,9 @@ pub fn parse_expiry_days(text: &str) -> Result<Option<u32>, ApiError> {
 pub use server::NewTokenVault;
 
 #[cfg(feature = "ssr")]
+pub(crate) use server::plain_form_post;
+
+#[cfg(feature = "ssr")]
 mod server {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -141,7 +144,7 @@ mod server {
 
     /// Whether the request is a plain HTML form post (no JavaScript): the browser then asks for
     /// HTML, the server function client for its encoding.
-    pub(super) fn plain_form_post() -> bool {
+    pub(crate) fn plain_form_post() -> bool {
         use axum::http::{header::ACCEPT, request::Parts};
         leptos::prelude::use_context::<Parts>().is_some_and(|parts| {
             parts

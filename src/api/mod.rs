@@ -5,7 +5,11 @@
 pub mod account;
 pub mod auth;
 pub mod cluster;
+pub mod config;
+pub mod logs;
+pub mod migrations;
 pub mod server_info;
+pub mod service;
 pub mod theme;
 
 /// URL prefix of every server function.

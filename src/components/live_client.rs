@@ -102,6 +102,19 @@ where
     T: Topic,
     T::Event: 'static,
 {
+    use_live_topic_after::<T>(None, on_update);
+}
+
+/// Like [`use_live_topic`], but the topic resumes after `cursor` (e.g. the cursor a history page
+/// came with, so history and live join without a gap or a duplicate). The cursor applies when
+/// this is the topic's first listener; a cursor the server refuses falls back to the present.
+pub fn use_live_topic_after<T>(
+    cursor: Option<plb_domain::live::Cursor>,
+    on_update: impl Fn(TopicUpdate<T::Event>) + 'static,
+) where
+    T: Topic,
+    T::Event: 'static,
+{
     #[cfg(feature = "hydrate")]
     {
         use std::rc::Rc;
@@ -121,11 +134,11 @@ where
             },
             Incoming::Missed(count) => on_update(TopicUpdate::Missed { count: *count }),
         });
-        let id = browser::listen(client, T::NAME, listener);
+        let id = browser::listen(client, T::NAME, cursor, listener);
         on_cleanup(move || browser::unlisten(client, id));
     }
     #[cfg(not(feature = "hydrate"))]
-    drop(on_update);
+    drop((cursor, on_update));
 }
 
 /// The client's bookkeeping, free of browser APIs so it is tested natively: which topics are
@@ -193,20 +206,34 @@ mod registry {
     impl Registry {
         /// Adds a listener of `topic`; returns its id and, when it is the topic's first
         /// listener on an open connection, the subscribe message to send.
+        #[cfg(test)]
         pub fn listen(
             &mut self,
             topic: &str,
+            listener: Listener,
+        ) -> (ListenerId, Option<ClientMessage>) {
+            self.listen_after(topic, None, listener)
+        }
+
+        /// [`Self::listen`], resuming the topic after `cursor` if this is its first listener.
+        pub fn listen_after(
+            &mut self,
+            topic: &str,
+            cursor: Option<Cursor>,
             listener: Listener,
         ) -> (ListenerId, Option<ClientMessage>) {
             self.next_id += 1;
             let id = ListenerId(self.next_id);
             let wanted = self.topics.entry(topic.to_owned()).or_default();
             let first = wanted.listeners.is_empty();
+            if first {
+                wanted.cursor = cursor;
+            }
             wanted.listeners.push((id, listener));
             let message = (first && self.open).then(|| ClientMessage::Subscribe {
                 topics: vec![Subscription {
                     topic: topic.to_owned(),
-                    cursor: None,
+                    cursor: wanted.cursor.clone(),
                 }],
             });
             (id, message)
@@ -410,6 +437,22 @@ mod registry {
         }
 
         #[test]
+        fn the_first_listener_may_resume_from_a_cursor() {
+            let mut registry = Registry::default();
+            let (first, _) = recorder();
+            let (second, _) = recorder();
+            let (_, message) = registry.listen_after("logs", Some(Cursor::new("e.7")), first);
+            assert_eq!(message, None);
+            // A later listener does not move the topic's cursor.
+            registry.listen_after("logs", Some(Cursor::new("e.1")), second);
+            assert_eq!(registry.opened(), vec![subscribe("logs", Some("e.7"))]);
+            // On an open connection the subscription carries the cursor at once.
+            let (third, _) = recorder();
+            let (_, message) = registry.listen_after("runs", Some(Cursor::new("r.2")), third);
+            assert_eq!(message, Some(subscribe("runs", Some("r.2"))));
+        }
+
+        #[test]
         fn a_refused_cursor_is_dropped_and_the_topic_subscribed_afresh() {
             let mut registry = Registry::default();
             let (listener, _) = recorder();
@@ -522,10 +565,15 @@ mod browser {
     }
 
     /// Adds a listener, subscribing when it is its topic's first.
-    pub fn listen(client: LiveClient, topic: &str, listener: Listener) -> ListenerId {
+    pub fn listen(
+        client: LiveClient,
+        topic: &str,
+        cursor: Option<plb_domain::live::Cursor>,
+        listener: Listener,
+    ) -> ListenerId {
         let shared = shared(client);
         let mut state = shared.0.borrow_mut();
-        let (id, message) = state.registry.listen(topic, listener);
+        let (id, message) = state.registry.listen_after(topic, cursor, listener);
         if let (Some(message), Some(socket)) = (message, state.socket.as_ref()) {
             send(socket, &message);
         }

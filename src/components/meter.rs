@@ -32,8 +32,8 @@ pub fn Meter(
                 class=format!("plb-meter__track plb-meter__track--{}", level(percent))
                 role="meter"
                 aria-label=label
-                aria-valuemin="0"
-                aria-valuemax="100"
+                // aria-valuemin/-max default to 0 and 100 for a meter: left out, they save 38
+                // bytes per meter (three per node row, 64 rows on a large cluster's pages).
                 aria-valuenow=format!("{clamped:.0}")
             >
                 <div class="plb-meter__fill" style=format!("width: {clamped:.1}%")></div>

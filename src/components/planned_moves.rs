@@ -14,8 +14,13 @@ pub const MOVES_SHOWN: usize = 10;
 pub fn PlannedMoves(
     /// The moves, in plan order.
     moves: Vec<MoveDecision>,
+    /// All planned moves when `moves` is only the first of them (the dashboard ships the top
+    /// ones); the rest are then counted, not listed.
+    #[prop(optional)]
+    total: Option<usize>,
 ) -> impl IntoView {
-    let total = moves.len();
+    let unlisted = total.unwrap_or(0).saturating_sub(moves.len());
+    let total = moves.len() + unlisted;
     let rest = moves
         .get(MOVES_SHOWN..)
         .map(<[_]>::to_vec)
@@ -29,6 +34,9 @@ pub fn PlannedMoves(
                 <summary>{format!("Show {} more", rest.len())}</summary>
                 <MoveList moves=rest />
             </details>
+        })}
+        {(unlisted > 0).then(|| view! {
+            <p class="plb-muted">{format!("{unlisted} more not listed here; each node's view lists the moves from or to it.")}</p>
         })}
     }
 }

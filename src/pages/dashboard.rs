@@ -1,30 +1,33 @@
 //! The Dashboard view: cluster health, node load, and whether ProxLB would act now.
 
 use leptos::prelude::*;
-use plb_domain::explain::{describe_note, describe_reason, mode_name};
+use plb_domain::explain::mode_name;
+use plb_domain::projection::DashboardView;
 use plb_domain::proxlb::decision::ReasonEffect;
+use plb_domain::proxlb::NodeStatus;
 use plb_domain::units::{format_clock_utc, plural};
-use plb_domain::view::{ClusterOverview, NodeRow};
+use plb_domain::view::NodeRow;
 
 use crate::components::banners::WarningList;
-use crate::components::cluster_data::WithOverview;
-use crate::components::meter::Meter;
+use crate::components::cluster_data::{dashboard_resource, with_data};
+use crate::components::meter::{level, Meter};
+use crate::components::migrations_feed::MigrationsFeed;
 use crate::components::node_widgets::{node_href, MaintenanceBadges, NodeMeters, NodeStatusBadge};
-use crate::components::not_built::NotBuiltYet;
 use crate::components::page_header::PageHeader;
 use crate::components::planned_moves::PlannedMoves;
+use crate::components::service_card::ServiceCard;
 
 /// Cluster health, node gauges, and ProxLB's verdict with its reasons.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     view! {
         <PageHeader title="Dashboard" subtitle="Cluster health, node load and what ProxLB is doing." />
-        <WithOverview render=Callback::new(|overview: ClusterOverview| view! { <Dashboard overview /> }.into_any()) />
+        {with_data(dashboard_resource(), |overview: DashboardView| view! { <Dashboard overview /> }.into_any())}
     }
 }
 
 #[component]
-fn Dashboard(overview: ClusterOverview) -> impl IntoView {
+fn Dashboard(overview: DashboardView) -> impl IntoView {
     let health = overview.health.clone();
     let quorum = match health.quorate {
         Some(true) => ("ok", "Quorate"),
@@ -63,17 +66,29 @@ fn Dashboard(overview: ClusterOverview) -> impl IntoView {
             <Verdict overview=overview.clone() />
             <section class=nodes_class aria-labelledby="node-load">
                 <h2 class="plb-card__title" id="node-load">"Node load"</h2>
-                <div class="plb-node-grid">
-                    {overview.nodes.into_iter().map(|node| view! { <NodeGauge node /> }).collect_view()}
-                </div>
+                {if overview.nodes.len() > TILES_ABOVE {
+                    view! {
+                        <div class="plb-node-grid plb-node-grid--tiles">
+                            {overview.nodes.into_iter().map(|node| view! { <NodeTile node /> }).collect_view()}
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <div class="plb-node-grid">
+                            {overview.nodes.into_iter().map(|node| view! { <NodeGauge node /> }).collect_view()}
+                        </div>
+                    }
+                    .into_any()
+                }}
             </section>
             <section class="plb-card" aria-labelledby="service-slot">
                 <h2 class="plb-card__title" id="service-slot">"ProxLB service"</h2>
-                <NotBuiltYet what="ProxLB's service or container state, its version and the countdown to its next run arrive with service control." />
+                <ServiceCard />
             </section>
             <section class="plb-card" aria-labelledby="migrations-slot">
                 <h2 class="plb-card__title" id="migrations-slot">"Recent migrations"</h2>
-                <NotBuiltYet what="The migrations ProxLB started, matched to their Proxmox tasks, arrive with the logs view." />
+                <MigrationsFeed />
             </section>
         </div>
     }
@@ -91,10 +106,10 @@ fn Stat(label: &'static str, value: String, level: &'static str) -> impl IntoVie
 
 /// Would ProxLB act now, and why.
 #[component]
-fn Verdict(overview: ClusterOverview) -> impl IntoView {
-    let decision = overview.decision;
+fn Verdict(overview: DashboardView) -> impl IntoView {
+    let decision = overview.verdict;
     let balancing = overview.balancing;
-    let issued = decision.moves.iter().filter(|m| m.issued).count();
+    let issued = decision.issued;
     let (level, headline) = if decision.would_balance {
         (
             "warn",
@@ -103,12 +118,12 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
                 plural(issued, "guest", "guests")
             ),
         )
-    } else if !decision.moves.is_empty() {
+    } else if decision.moves_total > 0 {
         (
             "info",
             format!(
                 "ProxLB would plan {} but send none.",
-                plural(decision.moves.len(), "move", "moves")
+                plural(decision.moves_total, "move", "moves")
             ),
         )
     } else {
@@ -118,10 +133,7 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
         )
     };
     let method = balancing.method.as_str();
-    let spread = decision
-        .balance_check
-        .as_ref()
-        .and_then(|check| check.spread.clone());
+    let spread = decision.spread.clone();
     view! {
         <section class="plb-card plb-verdict" aria-labelledby="verdict-title">
             <h2 class="plb-card__title" id="verdict-title">"Balancing"</h2>
@@ -153,22 +165,22 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
             <ul class="plb-reasons" aria-label="Reasons">
                 {decision
                     .reasons
-                    .iter()
+                    .into_iter()
                     .map(|reason| {
-                        let effect = match reason.effect() {
+                        let effect = match reason.effect {
                             ReasonEffect::Triggers => "triggers",
                             ReasonEffect::Prevents => "prevents",
                             ReasonEffect::Informs => "informs",
                         };
-                        view! { <li class=format!("plb-reason plb-reason--{effect}")>{describe_reason(reason)}</li> }
+                        view! { <li class=format!("plb-reason plb-reason--{effect}")>{reason.text}</li> }
                     })
                     .collect_view()}
             </ul>
-            {(!decision.moves.is_empty()).then(|| view! { <PlannedMoves moves=decision.moves.clone() /> })}
+            {(decision.moves_total > 0).then(|| view! { <PlannedMoves moves=decision.top_moves.clone() total=decision.moves_total /> })}
             {(!decision.notes.is_empty()).then(|| view! {
                 <details class="plb-notes">
                     <summary>{format!("ProxLB quirks that shape this answer ({})", decision.notes.len())}</summary>
-                    <ul>{decision.notes.iter().map(|note| view! { <li>{describe_note(note)}</li> }).collect_view()}</ul>
+                    <ul>{decision.notes.iter().map(|note| view! { <li>{note.clone()}</li> }).collect_view()}</ul>
                 </details>
             })}
         </section>
@@ -177,6 +189,39 @@ fn Verdict(overview: ClusterOverview) -> impl IntoView {
 
 /// Above this many nodes the gauges take the dashboard's full width.
 const NODES_IN_HALF_WIDTH: usize = 6;
+
+/// Above this many nodes each node is a small tile (CPU and memory) instead of a gauge card: at
+/// 64 nodes the cards alone were 82 KB of HTML, and the nodes view has every figure.
+const TILES_ABOVE: usize = 16;
+
+/// A node as a tile: name, CPU and memory bars, and its state when it is not simply online.
+#[component]
+fn NodeTile(node: NodeRow) -> impl IntoView {
+    let (cpu, mem) = (node.cpu_percent, node.mem_percent());
+    let state = match node.status {
+        NodeStatus::Online if node.maintenance.is_empty() => "",
+        NodeStatus::Online => " · maintenance",
+        NodeStatus::Offline => " · offline",
+        NodeStatus::Unknown => " · unknown",
+    };
+    let bar = |what: &'static str, percent: f64| {
+        view! {
+            <span
+                class=format!("plb-node-tile__bar plb-node-tile__bar--{}", level(percent))
+                data-what=what
+                style=format!("width:{:.0}%", percent.clamp(0.0, 100.0))
+            ></span>
+        }
+    };
+    view! {
+        <a class="plb-node-tile" href=node_href(&node.name) data-node=node.name.clone()>
+            <span class="plb-node-tile__name">{node.name.clone()}{state}</span>
+            <span class="plb-node-tile__values">{format!("CPU {cpu:.0} % · mem {mem:.0} %")}</span>
+            {bar("cpu", cpu)}
+            {bar("mem", mem)}
+        </a>
+    }
+}
 
 #[component]
 fn NodeGauge(node: NodeRow) -> impl IntoView {

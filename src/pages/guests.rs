@@ -1,8 +1,10 @@
 //! The Guests view: every VM and CT, with search, filters, sorting and paging kept in the URL.
 //!
-//! The data resource does not depend on the query: the server renders the first page, and in the
-//! browser every keystroke filters the list in memory. The filters are a GET form, so they also
-//! work without JavaScript.
+//! The server filters and renders the page the URL asks for (also what a browser without
+//! JavaScript gets: the filters are a GET form). After hydration the browser loads every guest
+//! once per cluster view, in columns, and from then on every keystroke filters in memory.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -10,12 +12,14 @@ use leptos_router::NavigateOptions;
 use plb_domain::guest_query::{
     kind_word, query_indexed, status_word, GuestIndex, GuestQuery, PAGE_SIZE,
 };
+use plb_domain::projection::CompactGuests;
 use plb_domain::proxlb::GuestKind;
 use plb_domain::units::plural;
-use plb_domain::view::{GuestRow, TagKind};
+use plb_domain::view::{GuestRow, SnapshotMeta, TagKind};
 
+use crate::api::cluster::get_guest_columns;
 use crate::components::banners::StaleBanner;
-use crate::components::cluster_data::guests_resource;
+use crate::components::cluster_data::{cluster_version, guest_page_resource};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::guest_table::{guests_href, GuestTable};
 use crate::components::page_header::PageHeader;
@@ -65,7 +69,6 @@ const FILTERS: [Filter; 3] = [
 /// The guest list with its filter form.
 #[component]
 pub fn GuestsPage() -> impl IntoView {
-    let guests = guests_resource();
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         query_map.with(|map| {
@@ -75,6 +78,21 @@ pub fn GuestsPage() -> impl IntoView {
             )
         })
     });
+    // Every guest, loaded in the browser after hydration (an effect never runs on the server):
+    // from then on every keystroke filters in memory. Until then, and without JavaScript, the
+    // server filters and sends one page.
+    let local: RwSignal<Option<Arc<LocalGuests>>> = RwSignal::new(None);
+    let cluster_version = cluster_version();
+    Effect::new(move |_| {
+        cluster_version.track();
+        leptos::task::spawn_local(async move {
+            // On failure the server-filtered pages stay in use.
+            if let Ok(columns) = get_guest_columns().await {
+                local.set(Some(Arc::new(LocalGuests::new(columns))));
+            }
+        });
+    });
+    let page = guest_page_resource(move || local.with(Option::is_none).then(|| query.get()));
     let navigate = use_navigate();
     // Filtering in the browser: a field's change sets its URL parameter and replaces the URL (no
     // history entry per keystroke); the query memo follows the URL and the table re-filters in
@@ -129,7 +147,10 @@ pub fn GuestsPage() -> impl IntoView {
                 {move || {
                     let on_change = node_handler();
                     Suspend::new(async move {
-                        let nodes = guests.await.map(|list| list.nodes).unwrap_or_default();
+                        let nodes = match page.await {
+                            Ok(Some(page)) => page.nodes,
+                            _ => local.with_untracked(|all| all.as_ref().map(|all| all.nodes.clone()).unwrap_or_default()),
+                        };
                         view! { <NodeSelect nodes selected=query.get_untracked().node on_change /> }
                     })
                 }}
@@ -145,17 +166,59 @@ pub fn GuestsPage() -> impl IntoView {
             <button class="plb-button plb-filters__apply" type="submit">"Apply"</button>
             <a class="plb-button plb-button--quiet" href="/guests">"Clear"</a>
         </form>
-        <Transition fallback=|| view! { <p class="plb-loading">"Loading guests…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
-                {move || Suspend::new(async move {
-                    let list = guests.await?;
-                    Ok::<_, ApiError>(view! {
-                        <StaleBanner meta=list.meta.clone() />
-                        <GuestResults guests=list.guests query />
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        {move || match local.get() {
+            Some(all) => view! {
+                <StaleBanner meta=all.meta.clone() />
+                <LocalResults all query />
+            }
+            .into_any(),
+            None => view! {
+                <Transition fallback=|| view! { <p class="plb-loading">"Loading guests…"</p> }>
+                    <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
+                        {move || Suspend::new(async move {
+                            // `None` only once the browser has every guest (rendered above).
+                            let Some(page) = page.await? else {
+                                return Ok::<_, ApiError>(().into_any());
+                            };
+                            Ok(view! {
+                                <StaleBanner meta=page.meta.clone() />
+                                <ResultPage
+                                    rows=page.rows
+                                    matching=page.matching
+                                    total=page.total
+                                    page=page.page
+                                    pages=page.pages
+                                    query=query.get_untracked()
+                                />
+                            }
+                            .into_any())
+                        })}
+                    </ErrorBoundary>
+                </Transition>
+            }
+            .into_any(),
+        }}
+    }
+}
+
+/// Every guest in the browser, indexed once per list so a keystroke only scans precomputed
+/// lowercase text.
+struct LocalGuests {
+    meta: SnapshotMeta,
+    nodes: Vec<String>,
+    index: GuestIndex,
+    rows: Vec<GuestRow>,
+}
+
+impl LocalGuests {
+    fn new(columns: CompactGuests) -> Self {
+        let rows = columns.rows();
+        Self {
+            index: GuestIndex::new(&rows),
+            meta: columns.meta,
+            nodes: columns.nodes,
+            rows,
+        }
     }
 }
 
@@ -203,48 +266,68 @@ where
     }
 }
 
+/// The guests of the query, filtered in the browser on every change of the URL.
 #[component]
-fn GuestResults(guests: Vec<GuestRow>, query: Memo<GuestQuery>) -> impl IntoView {
-    let total = guests.len();
-    // Indexed once per list, so a keystroke only scans precomputed lowercase text.
-    let indexed = StoredValue::new((GuestIndex::new(&guests), guests));
+fn LocalResults(all: Arc<LocalGuests>, query: Memo<GuestQuery>) -> impl IntoView {
     move || {
         let q = query.get();
-        indexed.with_value(|(index, all)| {
-            let page = query_indexed(all, index, &q);
-            let first = (page.page - 1) * PAGE_SIZE + usize::from(page.matching > 0);
-            let last = (page.page - 1) * PAGE_SIZE + page.rows.len();
-            let summary = if page.matching == total {
-                format!("Showing {first}–{last} of {}", plural(total, "guest", "guests"))
-            } else {
-                format!(
-                    "Showing {first}–{last} of {} ({total} in all)",
-                    plural(page.matching, "matching guest", "matching guests")
-                )
-            };
-            let link = |target: usize| {
-                let mut next = q.clone();
-                next.page = target;
-                guests_href(&next)
-            };
-            let (current, pages) = (page.page, page.pages);
-            let rows: Vec<GuestRow> = page.rows.into_iter().cloned().collect();
-            view! {
-                <p class="plb-results__summary" role="status" data-testid="guest-count">{summary}</p>
-                {if rows.is_empty() {
-                    view! { <p class="plb-empty">"No guest matches these filters."</p> }.into_any()
-                } else {
-                    view! { <GuestTable rows sorting=q.clone() /> }.into_any()
-                }}
-                {(pages > 1).then(|| view! {
-                    <nav class="plb-pager" aria-label="Pages">
-                        {(current > 1).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current - 1) rel="prev">"Previous"</a> })}
-                        <span>{format!("Page {current} of {pages}")}</span>
-                        {(current < pages).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current + 1) rel="next">"Next"</a> })}
-                    </nav>
-                })}
-            }
-            .into_any()
-        })
+        let page = query_indexed(&all.rows, &all.index, &q);
+        let rows: Vec<GuestRow> = page.rows.into_iter().cloned().collect();
+        view! {
+            <ResultPage
+                rows
+                matching=page.matching
+                total=all.rows.len()
+                page=page.page
+                pages=page.pages
+                query=q
+            />
+        }
+    }
+}
+
+/// One page of results: the count, the table and the pager.
+#[component]
+fn ResultPage(
+    rows: Vec<GuestRow>,
+    matching: usize,
+    total: usize,
+    page: usize,
+    pages: usize,
+    query: GuestQuery,
+) -> impl IntoView {
+    let first = (page - 1) * PAGE_SIZE + usize::from(matching > 0);
+    let last = (page - 1) * PAGE_SIZE + rows.len();
+    let summary = if matching == total {
+        format!(
+            "Showing {first}–{last} of {}",
+            plural(total, "guest", "guests")
+        )
+    } else {
+        format!(
+            "Showing {first}–{last} of {} ({total} in all)",
+            plural(matching, "matching guest", "matching guests")
+        )
+    };
+    let link = |target: usize| {
+        let mut next = query.clone();
+        next.page = target;
+        guests_href(&next)
+    };
+    let current = page;
+    view! {
+        <p class="plb-results__summary" role="status" data-testid="guest-count">{summary}</p>
+        {if rows.is_empty() {
+            view! { <p class="plb-empty">"No guest matches these filters."</p> }.into_any()
+        } else {
+            view! { <GuestTable rows sorting=query.clone() /> }.into_any()
+        }}
+        {(pages > 1).then(|| view! {
+            <nav class="plb-pager" aria-label="Pages">
+                {(current > 1).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current - 1) rel="prev">"Previous"</a> })}
+                <span>{format!("Page {current} of {pages}")}</span>
+                {(current < pages).then(|| view! { <a class="plb-button plb-button--quiet" href=link(current + 1) rel="next">"Next"</a> })}
+            </nav>
+        })}
     }
 }

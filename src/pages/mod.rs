@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod guests;
 pub mod login;
 pub mod logs;
+pub mod migrations;
 pub mod node_detail;
 pub mod nodes;
 pub mod not_found;
@@ -25,8 +26,8 @@ pub struct NavItem {
     pub icon: &'static str,
 }
 
-/// The eight views of the spec, in sidebar order.
-pub const NAV_ITEMS: [NavItem; 8] = [
+/// The views in sidebar order: the spec's eight and the migration history.
+pub const NAV_ITEMS: [NavItem; 9] = [
     NavItem {
         path: "/",
         label: "Dashboard",
@@ -61,6 +62,11 @@ pub const NAV_ITEMS: [NavItem; 8] = [
         path: "/logs",
         label: "Logs",
         icon: "M4 6h16M4 12h16M4 18h10",
+    },
+    NavItem {
+        path: "/migrations",
+        label: "Migrations",
+        icon: "M4 7h13l-3-3M20 17H7l3 3",
     },
     NavItem {
         path: "/service",

@@ -3,15 +3,19 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use plb_domain::explain::describe_maintenance;
+use plb_domain::guest_query::GuestQuery;
+use plb_domain::projection::NodeDetailView;
 use plb_domain::proxlb::decision::MoveDecision;
+use plb_domain::proxlb::maintenance::MaintenanceSource;
 use plb_domain::units::{format_bytes, plural};
 use plb_domain::view::{GuestRow, LoadPoint, NodeRow};
 
 use crate::components::banners::StaleBanner;
-use crate::components::cluster_data::{guests_resource, node_history_resource, overview_resource};
+use crate::components::cluster_data::{node_detail_resource, node_history_resource};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::guest_table::GuestTable;
+use crate::components::guest_table::{guests_href, GuestTable};
 use crate::components::load_chart::LoadChart;
+use crate::components::node_toggles::NodeToggles;
 use crate::components::node_widgets::{NodeMeters, NodeStatusBadge};
 use crate::components::not_found::NotFound;
 use crate::components::page_header::{Crumb, PageHeader};
@@ -23,26 +27,26 @@ use crate::error::ApiError;
 pub fn NodeDetailPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let overview = overview_resource();
-    let guests = guests_resource();
+    let detail = node_detail_resource(name);
     let history = node_history_resource(name);
     view! {
         <Transition fallback=|| view! { <p class="plb-loading">"Loading node…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                 {move || Suspend::new(async move {
                     let name = name();
-                    let overview = overview.await?;
-                    let guests = guests.await?;
                     // History is a nice-to-have: a failure shows as "no history", not as an error.
                     let points = history.await.unwrap_or_default();
-                    let Some(node) = overview.node(&name).cloned() else {
-                        return Ok::<_, ApiError>(view! { <UnknownNode name /> }.into_any());
+                    let detail = match detail.await {
+                        Ok(detail) => detail,
+                        Err(ApiError::NotFound { .. }) => {
+                            return Ok::<_, ApiError>(view! { <UnknownNode name /> }.into_any());
+                        }
+                        Err(error) => return Err(error),
                     };
-                    let moves: Vec<MoveDecision> = overview.moves_touching(&node.name).cloned().collect();
-                    let rows: Vec<GuestRow> = guests.guests.into_iter().filter(|g| g.node == node.name).collect();
+                    let NodeDetailView { meta, node, moves, guests: rows, guests_total } = detail;
                     Ok(view! {
-                        <StaleBanner meta=overview.meta.clone() />
-                        <NodeDetail node moves rows points />
+                        <StaleBanner meta />
+                        <NodeDetail node moves rows guests_total points />
                     }
                     .into_any())
                 })}
@@ -66,8 +70,15 @@ fn NodeDetail(
     node: NodeRow,
     moves: Vec<MoveDecision>,
     rows: Vec<GuestRow>,
+    guests_total: usize,
     points: Vec<LoadPoint>,
 ) -> impl IntoView {
+    // The guests view lists all of them; this page the first few.
+    let all_guests = guests_href(&GuestQuery {
+        node: Some(node.name.clone()),
+        ..GuestQuery::default()
+    });
+    let shown = rows.len();
     let subtitle = format!(
         "Proxmox VE {} · {} · {} memory",
         node.pve_version,
@@ -96,6 +107,13 @@ fn NodeDetail(
                     }
                         .into_any()
                 }}
+                <NodeToggles
+                    node=node.name.clone()
+                    path=format!("/nodes/{}", node.name)
+                    maintenance=node.maintenance.contains(&MaintenanceSource::Config)
+                    ignored=node.ignored
+                    ha_maintenance=node.maintenance.contains(&MaintenanceSource::HaMaintenance)
+                />
             </section>
             <section class="plb-card" aria-labelledby="moves-title">
                 <h2 class="plb-card__title" id="moves-title">"ProxLB's plan"</h2>
@@ -110,7 +128,13 @@ fn NodeDetail(
             <h2 class="plb-card__title" id="history-title">"Load, last hour"</h2>
             <LoadChart node=node.name.clone() points />
         </section>
-        <h2 class="plb-section-title">{format!("Guests on {} ({})", node.name, rows.len())}</h2>
+        <h2 class="plb-section-title">{format!("Guests on {} ({guests_total})", node.name)}</h2>
         <GuestTable rows />
+        {(guests_total > shown).then(|| view! {
+            <p class="plb-muted">
+                {format!("The first {shown} by ID. ")}
+                <a href=all_guests>{format!("All {guests_total} in the guests view")}</a>
+            </p>
+        })}
     }
 }

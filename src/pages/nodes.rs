@@ -1,9 +1,10 @@
 //! The Nodes view: every node with its load, guests, version and maintenance state.
 
 use leptos::prelude::*;
-use plb_domain::view::{ClusterOverview, NodeRow};
+use plb_domain::projection::NodesView;
+use plb_domain::view::NodeRow;
 
-use crate::components::cluster_data::WithOverview;
+use crate::components::cluster_data::{nodes_resource, with_data};
 use crate::components::node_widgets::{
     node_href, MaintenanceBadges, NodeMeterCells, NodeStatusBadge,
 };
@@ -14,7 +15,7 @@ use crate::components::page_header::PageHeader;
 pub fn NodesPage() -> impl IntoView {
     view! {
         <PageHeader title="Nodes" subtitle="Every Proxmox node with its load, guests and maintenance state." />
-        <WithOverview render=Callback::new(|overview: ClusterOverview| view! { <NodeTable nodes=overview.nodes /> }.into_any()) />
+        {with_data(nodes_resource(), |data: NodesView| view! { <NodeTable nodes=data.nodes /> }.into_any())}
     }
 }
 
@@ -29,7 +30,11 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
         <div class="plb-table-wrap">
             <table class="plb-table plb-node-table">
                 <thead>
-                    <tr>{COLUMNS.map(|column| view! { <th scope="col">{column}</th> }).collect_view()}</tr>
+                    // "running / all" once per column, not on each of up to 64 rows' cells.
+                    <tr>{COLUMNS.map(|column| {
+                        let title = matches!(column, "VMs" | "CTs").then_some("running / all");
+                        view! { <th scope="col" title=title>{column}</th> }
+                    }).collect_view()}</tr>
                 </thead>
                 <tbody>
                     {nodes
@@ -38,13 +43,17 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
                             let href = node_href(&node.name);
                             view! {
                                 <tr data-node=node.name.clone()>
-                                    <th scope="row"><a href=href>{node.name.clone()}</a></th>
+                                    <th scope="row"><a href=href.clone()>{node.name.clone()}</a></th>
                                     <td><NodeStatusBadge status=node.status /></td>
                                     <NodeMeterCells node=node.clone() />
-                                    <td class="plb-num" title="running / all">{format!("{} / {}", node.vms.0, node.vms.1)}</td>
-                                    <td class="plb-num" title="running / all">{format!("{} / {}", node.cts.0, node.cts.1)}</td>
+                                    <td class="plb-num">{format!("{} / {}", node.vms.0, node.vms.1)}</td>
+                                    <td class="plb-num">{format!("{} / {}", node.cts.0, node.cts.1)}</td>
                                     <td>{node.pve_version.clone()}</td>
-                                    <td><MaintenanceBadges node=node.clone() /></td>
+                                    <td>
+                                        <MaintenanceBadges node=node.clone() />
+                                        // The toggles live on the node's page, with their confirmation.
+                                        " "<a class="plb-node-table__toggles" href=format!("{href}#maintenance-title")>"Change…"</a>
+                                    </td>
                                 </tr>
                             }
                         })

@@ -1,21 +1,25 @@
 //! The Rules view: what ProxLB derives from tags, pools and HA rules, and the conflicts.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use plb_domain::explain::{describe_conflict, describe_ignore, describe_source};
+use plb_domain::projection::{RulesPageView, RULES_SHOWN};
 use plb_domain::proxlb::config::AffinityType;
 use plb_domain::proxlb::rules::{GroupView, HaRuleSkip};
-use plb_domain::proxlb::{HaRuleKind, RulesView};
-use plb_domain::view::ClusterOverview;
+use plb_domain::proxlb::HaRuleKind;
 
-use crate::components::cluster_data::WithOverview;
+use crate::components::cluster_data::{rules_resource, with_data};
 use crate::components::page_header::PageHeader;
 
 /// Groups, pins, ignores, pool and HA rules, with conflicts first.
 #[component]
 pub fn RulesPage() -> impl IntoView {
+    // `?all=1` lists every entry; by default each list shows its first few (see RULES_SHOWN).
+    let query = use_query_map();
+    let show_all = move || query.with(|q| q.get("all").is_some_and(|v| v == "1"));
     view! {
         <PageHeader title="Rules" subtitle="Affinity, anti-affinity, pins, ignores, pools and HA rules." />
-        <WithOverview render=Callback::new(|overview: ClusterOverview| view! { <Rules rules=overview.decision.rules /> }.into_any()) />
+        {with_data(rules_resource(show_all), |data: RulesPageView| view! { <Rules data /> }.into_any())}
     }
 }
 
@@ -71,16 +75,24 @@ fn RuleSection(
 }
 
 #[component]
-fn Rules(rules: RulesView) -> impl IntoView {
+fn Rules(data: RulesPageView) -> impl IntoView {
+    let RulesPageView { rules, totals, .. } = data;
+    let cut = totals.any_cut(&rules);
     view! {
-        <RuleSection title="Conflicts" id="conflicts" count=rules.conflicts.len() empty="No conflicts: every rule can be applied as written.">
+        {cut.then(|| view! {
+            <p class="plb-muted" data-testid="rules-cut">
+                {format!("Each list shows its first {RULES_SHOWN} entries. ")}
+                <a href="/rules?all=1">"Show every rule"</a>
+            </p>
+        })}
+        <RuleSection title="Conflicts" id="conflicts" count=totals.conflicts empty="No conflicts: every rule can be applied as written.">
             <ul class="plb-conflicts">
                 {rules.conflicts.iter().map(|c| view! { <li class="plb-banner plb-banner--warn">{describe_conflict(c)}</li> }).collect_view()}
             </ul>
         </RuleSection>
-        <Groups title="Affinity groups" id="affinity" empty="No affinity groups." groups=rules.affinity_groups />
-        <Groups title="Anti-affinity groups" id="anti-affinity" empty="No anti-affinity groups." groups=rules.anti_affinity_groups />
-        <RuleSection title="Pinned guests" id="pins" count=rules.pinned.len() empty="No guest is pinned.">
+        <Groups title="Affinity groups" id="affinity" empty="No affinity groups." count=totals.affinity_groups groups=rules.affinity_groups />
+        <Groups title="Anti-affinity groups" id="anti-affinity" empty="No anti-affinity groups." count=totals.anti_affinity_groups groups=rules.anti_affinity_groups />
+        <RuleSection title="Pinned guests" id="pins" count=totals.pinned empty="No guest is pinned.">
             <RuleTable columns=&["Guest", "Pinned to", "Usable now", "Strict"]>
                 {rules.pinned.iter().map(|pin| view! {
                     <tr>
@@ -92,14 +104,14 @@ fn Rules(rules: RulesView) -> impl IntoView {
                 }).collect_view()}
             </RuleTable>
         </RuleSection>
-        <RuleSection title="Ignored guests" id="ignored" count=rules.ignored.len() empty="No guest is ignored.">
+        <RuleSection title="Ignored guests" id="ignored" count=totals.ignored empty="No guest is ignored.">
             <ul class="plb-list">
                 {rules.ignored.iter().map(|ignored| view! {
                     <li><strong>{ignored.guest.clone()}</strong> " — " {ignored.reasons.iter().map(describe_ignore).collect::<Vec<_>>().join(", ")}</li>
                 }).collect_view()}
             </ul>
         </RuleSection>
-        <RuleSection title="Pool rules" id="pools" count=rules.pool_rules.len() empty="No pool rules in balancing.pools.">
+        <RuleSection title="Pool rules" id="pools" count=totals.pool_rules empty="No pool rules in balancing.pools.">
             <RuleTable columns=&["Pool", "Type", "Pin", "Strict", "Members"]>
                 {rules.pool_rules.iter().map(|pool| view! {
                     <tr>
@@ -112,7 +124,7 @@ fn Rules(rules: RulesView) -> impl IntoView {
                 }).collect_view()}
             </RuleTable>
         </RuleSection>
-        <RuleSection title="Proxmox HA rules" id="ha" count=rules.ha_rules.len() empty="No HA rules (or Proxmox VE < 9, which has HA groups instead).">
+        <RuleSection title="Proxmox HA rules" id="ha" count=totals.ha_rules empty="No HA rules (or Proxmox VE < 9, which has HA groups instead).">
             <RuleTable columns=&["Rule", "Proxmox type", "ProxLB reads it as", "Guests", "Nodes", "State"]>
                 {rules.ha_rules.iter().map(|rule| view! {
                     <tr>
@@ -134,10 +146,12 @@ fn Groups(
     title: &'static str,
     id: &'static str,
     empty: &'static str,
+    /// Groups in all (`groups` may be the first of them).
+    count: usize,
     groups: Vec<GroupView>,
 ) -> impl IntoView {
     view! {
-        <RuleSection title id count=groups.len() empty>
+        <RuleSection title id count empty>
             <RuleTable columns=&["Group", "Source", "Members", "On nodes"]>
                 {groups.iter().map(|group| view! {
                     <tr>

@@ -3,11 +3,13 @@
 //! infrastructure, same code paths as production.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use plb_backend::adapters::proxlb::ProxlbBackend;
 use plb_backend::settings::access::DemoLogin;
 use plb_backend::{AppState, DemoScenario, Settings};
 use plb_domain::secret::Secret;
-use plb_pve_sim::{Credential, Scenario, SimConfig, Simulator};
+use plb_pve_sim::{Credential, Scenario, SimConfig, Simulator, Timing};
 
 /// The demo scenario, compiled in so the binary needs no file next to it.
 const DEMO_SCENARIO: &str = include_str!("../../crates/pve-sim/scenarios/demo-3node.yaml");
@@ -20,6 +22,49 @@ pub struct Demo {
     pub config_path: PathBuf,
     /// The simulator's certificate, trusted as a CA so TLS verification stays on.
     pub ca_file: Option<PathBuf>,
+    /// Keeps the simulator's own runtime thread alive; dropped after `simulator`.
+    _runtime: SimRuntime,
+}
+
+/// The simulator's own single-threaded tokio runtime on a dedicated thread. At 64 nodes /
+/// 10,000 guests the simulator spends seconds of CPU per poll cycle computing synthetic usage
+/// (every node's RRD history sums every guest at every sample); on the server's runtime that
+/// froze the request workers for seconds at a time (measured: `/api/nodes` max 3.7–4.0 s at one
+/// client). On its own thread the OS scheduler shares the cores instead. Dropping this ends the
+/// thread and its runtime.
+struct SimRuntime {
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Starts the simulator for `scenario` on a new `pve-sim` thread with its own runtime.
+async fn start_simulator(
+    scenario: Scenario,
+    config: SimConfig,
+) -> Result<(Simulator, SimRuntime), DemoError> {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| DemoError::Simulator(error.to_string()))?;
+    std::thread::Builder::new()
+        .name("pve-sim".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let started = Simulator::start(scenario, config).await;
+                if started_tx.send(started).is_err() {
+                    return;
+                }
+                // Runs the simulator's tasks until the demo is dropped.
+                let _stopped = stop_rx.await;
+            });
+        })
+        .map_err(|error| DemoError::Simulator(error.to_string()))?;
+    let simulator = started_rx
+        .await
+        .map_err(|_| DemoError::Simulator("the simulator thread ended".into()))?
+        .map_err(|error| DemoError::Simulator(error.to_string()))?;
+    Ok((simulator, SimRuntime { _stop: stop_tx }))
 }
 
 /// Why the demo could not start.
@@ -60,10 +105,37 @@ pub async fn wire(mut settings: Settings) -> Result<(AppState, Option<Demo>), De
     } else {
         None
     };
-    let state = plb_backend::compose::wire(settings)
+    let ports = plb_backend::compose::Ports::production(&settings);
+    let proxlb = ports.proxlb.clone();
+    let state = plb_backend::compose::wire_with(settings, ports)
         .await
         .map_err(|error| DemoError::State(error.to_string()))?;
+    if let Some(started) = &demo {
+        if state.settings.demo_runs_proxlb() && proxlb.as_process().is_some() {
+            run_proxlb(&state, proxlb, started);
+        }
+    }
     Ok((state, demo))
+}
+
+/// Starts real ProxLB (the process backend) against the demo cluster, in the background so the
+/// server is up at once, and keeps the demo alive with the load drift
+/// ([`super::demo_drift`]). Where ProxLB is not installed the start fails with a problem
+/// (interpreter or module missing, with the demo's hint) that the Service and Logs panels show.
+fn run_proxlb(state: &AppState, proxlb: ProxlbBackend, demo: &Demo) {
+    super::demo_drift::spawn(
+        demo.simulator.handle(),
+        Arc::clone(&proxlb.logs),
+        state.shutdown.clone(),
+    );
+    let service = state.proxlb.service.clone();
+    tokio::spawn(async move {
+        match proxlb.manager.start().await {
+            Ok(()) => tracing::info!("demo: ProxLB runs against the simulated cluster"),
+            Err(error) => tracing::warn!(%error, "demo: ProxLB is not running"),
+        }
+        service.refresh().await;
+    });
 }
 
 /// The simulated user the demo's one-click login signs in as: `root@pam` if it has a password,
@@ -105,15 +177,19 @@ fn load_scenario(which: &DemoScenario) -> Result<Scenario, DemoError> {
 pub async fn start(data_dir: &Path, which: &DemoScenario) -> Result<Demo, DemoError> {
     let folder = data_dir.join("demo");
     let scenario = load_scenario(which)?;
-    let simulator = Simulator::start(
+    let (simulator, runtime) = start_simulator(
         scenario,
         SimConfig {
             cert_dir: Some(folder.join("pve")),
+            // Migrations finish in a few seconds, so ProxLB's runs (and the demo) move along.
+            timing: Timing {
+                migration: 4.0,
+                ..Timing::default()
+            },
             ..SimConfig::default()
         },
     )
-    .await
-    .map_err(|error| DemoError::Simulator(error.to_string()))?;
+    .await?;
 
     let token = simulator
         .credentials()
@@ -149,7 +225,8 @@ pub async fn start(data_dir: &Path, which: &DemoScenario) -> Result<Demo, DemoEr
             "mode": "used",
             "max_job_validation": 60,
         },
-        "service": { "daemon": true, "schedule": { "interval": 1, "format": "hours" }, "log_level": "INFO" },
+        // A run every minute, so a newcomer sees runs, migrations and the countdown at once.
+        "service": { "daemon": true, "schedule": { "interval": 1, "format": "minutes" }, "log_level": "INFO" },
     });
     let config_path = folder.join("proxlb.yaml");
     let write_error = |reason: String| DemoError::Write {
@@ -166,6 +243,7 @@ pub async fn start(data_dir: &Path, which: &DemoScenario) -> Result<Demo, DemoEr
         ca_file: simulator.cert().map(|cert| cert.cert_path.clone()),
         simulator,
         config_path,
+        _runtime: runtime,
     })
 }
 

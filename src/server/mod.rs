@@ -1,11 +1,15 @@
 //! The axum server: start-up, routes beside the Leptos app, the live channel, shutdown.
 
 pub mod auth;
+pub mod config_rest;
 pub mod demo;
+pub mod demo_drift;
 pub mod health;
 pub mod limits;
 pub mod live;
+pub mod migrations_rest;
 pub mod origin;
+pub mod proxlb_rest;
 pub mod rest;
 pub mod rest_cache;
 pub mod router;
@@ -124,6 +128,8 @@ pub async fn run() -> ExitCode {
         tls,
     )
     .await;
+    // A ProxLB child process (process backend) ends with the server: SIGINT, exit 0.
+    state.proxlb.shutdown().await;
     if let Some(demo) = demo {
         demo.simulator.shutdown().await;
     }

@@ -37,6 +37,12 @@ pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
         .route("/rules", get(rules))
         // Account endpoints: /api/me, /api/tokens, /api/audit.
         .merge(crate::server::auth::rest::routes())
+        // ProxLB itself: /api/status, /api/service/*, /api/logs, /api/logs/raw.
+        .merge(crate::server::proxlb_rest::routes())
+        // The migration history: /api/migrations.
+        .merge(crate::server::migrations_rest::routes())
+        // ProxLB's configuration: /api/config*, /api/maintenance, /api/ignore.
+        .merge(crate::server::config_rest::routes())
         .layer(Extension(cache))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);

@@ -25,7 +25,7 @@ use crate::server::auth::gate::Gate;
 use crate::server::auth::headers::HeaderConfig;
 use crate::server::auth::{forms, gate, headers, hosts};
 use crate::server::state::{leptos_options, ServerState};
-use crate::server::{health, limits, live, origin, rest, sfn_status};
+use crate::server::{health, limits, live, origin, proxlb_rest, rest, sfn_status};
 
 /// The app's routes, generated once per process.
 ///
@@ -84,6 +84,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
             plb_domain::live::PATH,
             live::route(live::LiveConfig::with_heartbeat(heartbeat)),
         )
+        .route(proxlb_rest::WS_LOGS_PATH, get(proxlb_rest::ws_logs))
         .leptos_routes_with_context(&server_state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -149,13 +150,18 @@ pub fn route_table() -> RouteTable {
     let rest = rest::CLUSTER_PATHS
         .iter()
         .chain(crate::server::auth::rest::PATHS)
+        .chain(proxlb_rest::PATHS)
+        .chain(crate::server::migrations_rest::PATHS)
         .map(|path| format!("/api{path}"))
         .collect();
     RouteTable {
         pages,
         server_fns,
         rest,
-        sockets: vec![plb_domain::live::PATH.to_owned()],
+        sockets: vec![
+            plb_domain::live::PATH.to_owned(),
+            proxlb_rest::WS_LOGS_PATH.to_owned(),
+        ],
         forms: forms::ACTIONS
             .iter()
             .map(|path| (Method::POST, (*path).to_owned()))

@@ -6,7 +6,10 @@
 //! connection; `outbox` is its bounded outbound buffer; `topics` lists the topics.
 
 mod cluster;
+mod logs;
+mod migrations;
 pub mod outbox;
+mod service;
 mod session;
 pub mod topics;
 

@@ -15,10 +15,19 @@ use plb_backend::AppState;
 use plb_domain::live::{Cursor, Envelope, ServerMessage, Topic};
 
 use super::cluster::ClusterTopicSource;
+use super::logs::LogsTopicSource;
+use super::migrations::MigrationsTopicSource;
+use super::service::{RunsTopicSource, ServiceTopicSource};
 
 /// Every topic the live channel offers, built for one connection.
 pub fn registry(state: &AppState) -> Topics {
-    Topics(vec![Arc::new(ClusterTopicSource::new(state))])
+    Topics(vec![
+        Arc::new(ClusterTopicSource::new(state)),
+        Arc::new(ServiceTopicSource::new(state)),
+        Arc::new(RunsTopicSource::new(state)),
+        Arc::new(LogsTopicSource::new(state)),
+        Arc::new(MigrationsTopicSource::new(state)),
+    ])
 }
 
 /// How a connection's outbound buffer treats events its client has not read yet.
@@ -133,7 +142,7 @@ impl Topics {
 #[cfg(test)]
 mod tests {
     use plb_backend::Settings;
-    use plb_domain::live::ClusterTopic;
+    use plb_domain::live::{ClusterTopic, LogsTopic, MigrationsTopic, RunsTopic, ServiceTopic};
 
     use super::*;
 
@@ -146,7 +155,16 @@ mod tests {
         .await;
         let topics = registry(&state);
         let names = topics.names();
-        assert_eq!(names, vec![ClusterTopic::NAME.to_owned()]);
+        assert_eq!(
+            names,
+            vec![
+                ClusterTopic::NAME.to_owned(),
+                ServiceTopic::NAME.to_owned(),
+                RunsTopic::NAME.to_owned(),
+                LogsTopic::NAME.to_owned(),
+                MigrationsTopic::NAME.to_owned(),
+            ]
+        );
         let mut unique = names.clone();
         unique.sort();
         unique.dedup();
