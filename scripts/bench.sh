@@ -180,11 +180,18 @@ page_sizes() {
   local path plain br
   echo "| answer | uncompressed bytes | compressed bytes |"
   echo "| --- | ---: | ---: |"
-  for path in / /nodes /guests /rules /balancing; do
+  local node
+  node=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/nodes" | jq -r '.nodes[0].name')
+  for path in / /nodes "/nodes/$node" /guests /rules /balancing; do
     plain=$(curl -fsS "${CURL_AUTH[@]}" -o /dev/null -w '%{size_download}' "$(base)$path")
     br=$(curl -fsS "${CURL_AUTH[@]}" -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "$(base)$path")
     echo "| \`$path\` (br) | $plain | $br |"
   done
+  # What the guests view loads after hydration: every guest in columns (a server function).
+  path=/sfn/guest_columns
+  plain=$(curl -fsS "${CURL_AUTH[@]}" -d '' -o /dev/null -w '%{size_download}' "$(base)$path")
+  br=$(curl -fsS "${CURL_AUTH[@]}" -d '' -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "$(base)$path")
+  echo "| \`$path\` (br, after hydration) | $plain | $br |"
   for path in /api/nodes /api/guests; do
     plain=$(curl -fsS "${CURL_AUTH[@]}" -o /dev/null -w '%{size_download}' "$(base)$path")
     br=$(curl -fsS "${CURL_AUTH[@]}" -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$(base)$path")

@@ -14,6 +14,12 @@
 # cluster by name), and that `docker stop` ends it cleanly; validates docker-compose.yml.
 # Prints one `ok - …` / `not ok - …` line per check and a final `N passed, N failed`; exits
 # non-zero on any failure. Everything it started is stopped on exit.
+#
+# It also builds the local ProxLB 2.3.0 image (deploy/proxlb/Dockerfile; wheels fetched with
+# pip on the host and cached in target/docker-test/proxlb-wheels) and runs the Docker backend's
+# test (crates/backend/tests/proxlb_docker.rs) against it.
+#   DOCKER_TEST_ONLY=proxlb scripts/docker-test.sh   # only dockerd, the ProxLB image, that
+#                                                    # test and docker-compose.yml (no site needed)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +30,10 @@ PORT="${DOCKER_TEST_PORT:-3160}"
 PORT2=$((PORT + 1))
 BASE_IMAGE=local/debian:bookworm-minbase
 IMAGE=proxlb-web:test
+PROXLB_IMAGE_LOCAL=local/proxlb:2.3.0
+# The host's Python for `pip download`: ProxLB's venv (scripts/setup.sh), Python 3.11 like the image.
+PROXLB_HOST_PYTHON="${PROXLB_PYTHON:-$ROOT/.venv/bin/python}"
+ONLY="${DOCKER_TEST_ONLY:-}"
 CONTAINER=proxlb-web-test
 CONTAINER2=proxlb-web-test-dns
 VOLUME=proxlb-web-test-data
@@ -54,6 +64,8 @@ check() { # check NAME CMD... — one line per check
 
 cleanup() {
   docker rm -f "$CONTAINER" "$CONTAINER2" >/dev/null 2>&1 || true
+  # The Docker backend test's ProxLB containers (it removes them itself unless it failed).
+  docker ps -aq --filter label=proxlb-web.test 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   if [ -f "$WORK/dockerd.pid" ]; then
     kill "$(cat "$WORK/dockerd.pid")" 2>/dev/null || true
@@ -72,7 +84,7 @@ no_mounts_left() {
 for tool in dockerd docker debootstrap docker-compose curl jq readelf; do
   command -v "$tool" >/dev/null || { echo "docker-test: $tool is missing; run scripts/setup.sh" >&2; exit 1; }
 done
-[ -f target/site/pkg/proxlb_web.wasm ] || {
+[ "$ONLY" = proxlb ] || [ -f target/site/pkg/proxlb_web.wasm ] || {
   echo "docker-test: no site; run: cargo leptos build --release --precompress" >&2; exit 1; }
 
 # Another server on these ports would answer instead of the container (the machine is shared).
@@ -93,7 +105,7 @@ build_binary() {
   bash scripts/image-binary.sh || return 1
   echo "image binary build: $((SECONDS - t0)) s" | tee "$WORK/image-binary-time.txt"
 }
-check "the image's static binary builds (cargo profile image)" build_binary
+[ "$ONLY" = proxlb ] || check "the image's static binary builds (cargo profile image)" build_binary
 
 # A private daemon: its own data, socket and pid file; no bridge, NAT or forwarding rules.
 dockerd --data-root "$WORK/root" --exec-root "$WORK/exec" -H "$DOCKER_HOST" \
@@ -110,6 +122,45 @@ if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   check "the root is imported as $BASE_IMAGE" \
     bash -c "tar -C '$WORK/rootfs' -c . | docker import - '$BASE_IMAGE'"
   rm -rf "$WORK/rootfs"
+fi
+
+# ProxLB 2.3.0 in a container: the local image, and the Docker backend controlling it.
+proxlb_wheels() { # ProxLB and its dependencies as wheels for the image's Python (3.11), once
+  [ -f "$WORK/proxlb-wheels/proxlb-2.3.0-py3-none-any.whl" ] && return 0
+  "$PROXLB_HOST_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+    echo "$PROXLB_HOST_PYTHON is not Python 3.11 (the image's): pip would fetch other wheels"; return 1; }
+  rm -rf "$WORK/proxlb-wheels.part" &&
+    "$PROXLB_HOST_PYTHON" -m pip download -q --dest "$WORK/proxlb-wheels.part" proxlb==2.3.0 &&
+    mv "$WORK/proxlb-wheels.part" "$WORK/proxlb-wheels"
+}
+proxlb_version() { # the image runs ProxLB 2.3.0 and says so in its label
+  local out
+  out=$(docker run --rm --network host "$PROXLB_IMAGE_LOCAL" -v) || return 1
+  echo "$out"
+  grep -q '^ProxLB version: 2.3.0$' <<<"$out" &&
+    [ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' \
+      "$PROXLB_IMAGE_LOCAL")" = 2.3.0 ]
+}
+proxlb_docker_backend() { # the backend test against this daemon (it starts its own simulator)
+  PROXLB_TEST_IMAGE="$PROXLB_IMAGE_LOCAL" \
+    cargo test -p plb-backend --test proxlb_docker -- --ignored --test-threads=1
+}
+proxlb_checks() {
+  check "pip downloads ProxLB 2.3.0 and its dependencies on the host (cached)" proxlb_wheels
+  # apt in the image's stages needs the host's network; pip installs only the copied wheels.
+  check "the ProxLB 2.3.0 image builds from the wheels (pip --no-index)" \
+    docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$PROXLB_IMAGE_LOCAL" \
+    -f deploy/proxlb/Dockerfile "$WORK/proxlb-wheels"
+  image_size_of "$PROXLB_IMAGE_LOCAL" >"$WORK/proxlb-image-size.txt" 2>/dev/null || true
+  check "the ProxLB image runs ProxLB 2.3.0 (label org.opencontainers.image.version)" proxlb_version
+  check "Docker backend: status, stop (exit 0), start, restart, reload, failed run, timestamped logs resumed without gaps or duplicates" \
+    proxlb_docker_backend
+}
+image_size_of() { docker image inspect -f '{{.Size}}' "$1"; }
+if [ "$ONLY" = proxlb ]; then
+  proxlb_checks
+  check "docker-compose.yml is valid (Compose v1)" docker-compose -f docker-compose.yml config -q
+  exit
 fi
 
 # The first stage's RUN installs ca-certificates with apt, so it needs the host's network.
@@ -278,6 +329,7 @@ graceful_stop() {
     [ "$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")" = 0 ]
 }
 check "docker stop ends it gracefully (exit code 0)" graceful_stop
+proxlb_checks
 check "docker-compose.yml is valid (Compose v1)" docker-compose -f docker-compose.yml config -q
 # Compose v2 is a docker CLI plugin; check it too where it is installed.
 if docker compose version >/dev/null 2>&1; then

@@ -92,7 +92,20 @@ step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default
   --target wasm32-unknown-unknown -- -D warnings
 step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
 step cargo-test cargo-test cargo test --locked --workspace --features proxlb-web/ssr
+# Size budgets of the shipped bundle (issue 12), checked on the release build's output: sizes are
+# deterministic for a given tree, so this is a check, not a timing assert. The page-size budgets
+# (dashboard HTML at 10,000 guests ≤ 100 KB, …) are tests: tests/projections.rs.
+# The issue's target is 350 KB; 575,000 is the size reached on 2026-11-30 (558,538) plus 3 %
+# (docs/benchmarks.md says what is big and what would shrink it).
+WASM_BR_BUDGET=${WASM_BR_BUDGET:-575000}
+wasm_budget() {
+  local size
+  size=$(stat -c %s target/site/pkg/proxlb_web.wasm.br) || return 1
+  echo "WASM (brotli): $size bytes, budget $WASM_BR_BUDGET"
+  ((size <= WASM_BR_BUDGET)) || { echo "over budget: find what grew (docs/benchmarks.md, 'WASM size')"; return 1; }
+}
 if step release-build check cargo leptos build --release --precompress --cargo-locked; then
+  step wasm-budget check wasm_budget
   rm -f "$E2E_JSON"
   step e2e playwright npx playwright test -c end2end/playwright.config.ts
   step docker tap bash scripts/docker-test.sh
