@@ -1,6 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 import path from "node:path";
-import { DEMO_STATE } from "./tests/session";
+import { DEMO_STATE, PROXLB_STATE } from "./tests/session";
 
 // Offline machines: never download Playwright's own browser; drive Debian's chromium.
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -9,6 +9,16 @@ const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
 // The server runs in demo mode (embedded simulated cluster); tests reach the simulator's admin
 // endpoint through the ProxLB config it writes into this folder.
 export const dataDir = process.env.E2E_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data");
+// Two servers: the one above keeps the demo cluster fixed (ProxLB off: the views specs count its
+// nodes and guests), this one runs real ProxLB against its simulator (it migrates guests, and a
+// drift moves some after idle runs) for the specs about the service, the logs and the runs. It
+// answers on another host name so the two sessions' cookies (per host, not per port) never mix.
+const proxlbPort = process.env.E2E_PROXLB_PORT ?? "3151";
+const proxlbBaseURL = process.env.PROXLB_BASE_URL ?? `http://localhost:${proxlbPort}`;
+export const proxlbDataDir =
+  process.env.E2E_PROXLB_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data-proxlb");
+// The specs that need ProxLB running; the fixed-cluster projects leave them out.
+const proxlbSpecs = /(service\.both|logs\.both|logs\.hydrate)\.spec\.ts$/;
 
 const launchOptions = {
   executablePath,
@@ -34,18 +44,22 @@ export default defineConfig({
   reporter: [["list"], ["json", { outputFile: process.env.E2E_JSON ?? "test-results/results.json" }]],
   use: { baseURL, trace: "off" },
   projects: [
+    // The fixed cluster (ProxLB off).
     {
       // Logs in once (the demo's one-click login) and saves the session for the others: every
       // test runs signed in unless it asks for a signed-out context itself.
       name: "setup",
       testMatch: /auth\.setup\.ts/,
+      metadata: { dataDir, storageState: DEMO_STATE },
       use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 }, launchOptions },
     },
     {
       // JavaScript on: the hydrated app.
       name: "js",
       testMatch: /.*\.(hydrate|both)\.spec\.ts/,
+      testIgnore: proxlbSpecs,
       dependencies: ["setup"],
+      metadata: { dataDir },
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1280, height: 800 },
@@ -57,7 +71,9 @@ export default defineConfig({
       // JavaScript off: what server rendering alone gives.
       name: "nojs",
       testMatch: /.*\.(ssr|both)\.spec\.ts/,
+      testIgnore: proxlbSpecs,
       dependencies: ["setup"],
+      metadata: { dataDir },
       use: {
         ...devices["Desktop Chrome"],
         viewport: { width: 1280, height: 800 },
@@ -66,28 +82,92 @@ export default defineConfig({
         storageState: DEMO_STATE,
       },
     },
+    // Real ProxLB against the simulator: the service, logs and runs specs only.
+    {
+      name: "setup-proxlb",
+      testMatch: /auth\.setup\.ts/,
+      metadata: { dataDir: proxlbDataDir, storageState: PROXLB_STATE },
+      use: {
+        ...devices["Desktop Chrome"],
+        viewport: { width: 1280, height: 800 },
+        launchOptions,
+        baseURL: proxlbBaseURL,
+      },
+    },
+    {
+      name: "js-proxlb",
+      testMatch: proxlbSpecs,
+      testIgnore: /\.ssr\.spec\.ts$/,
+      dependencies: ["setup-proxlb"],
+      metadata: { dataDir: proxlbDataDir },
+      use: {
+        ...devices["Desktop Chrome"],
+        viewport: { width: 1280, height: 800 },
+        launchOptions,
+        baseURL: proxlbBaseURL,
+        storageState: PROXLB_STATE,
+      },
+    },
+    {
+      name: "nojs-proxlb",
+      testMatch: proxlbSpecs,
+      testIgnore: /\.hydrate\.spec\.ts$/,
+      dependencies: ["setup-proxlb"],
+      metadata: { dataDir: proxlbDataDir },
+      use: {
+        ...devices["Desktop Chrome"],
+        viewport: { width: 1280, height: 800 },
+        javaScriptEnabled: false,
+        launchOptions,
+        baseURL: proxlbBaseURL,
+        storageState: PROXLB_STATE,
+      },
+    },
   ],
   // Starts the release server built by `cargo leptos build --release`. The test script never
   // reuses a server it did not start (it would silently test a stale build); set
   // E2E_REUSE_SERVER=1 to reuse one during development.
   webServer: process.env.BASE_URL
     ? undefined
-    : {
-        command: "./target/release/proxlb-web",
-        cwd: "..",
-        url: `${baseURL}/healthz`,
-        reuseExistingServer: process.env.E2E_REUSE_SERVER === "1",
-        timeout: 60_000,
-        stdout: "ignore",
-        stderr: "pipe",
-        env: {
-          HOST: "127.0.0.1",
-          PORT: port,
-          LEPTOS_SITE_ROOT: "target/site",
-          RUST_LOG: "warn",
-          PROXLB_DEMO: "1",
-          PROXLB_WEB_DATA: dataDir,
-          PROXLB_WEB_POLL_SECONDS: "1",
+    : [
+        {
+          command: "./target/release/proxlb-web",
+          cwd: "..",
+          url: `${baseURL}/healthz`,
+          reuseExistingServer: process.env.E2E_REUSE_SERVER === "1",
+          timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+          env: {
+            HOST: "127.0.0.1",
+            PORT: port,
+            LEPTOS_SITE_ROOT: "target/site",
+            RUST_LOG: "warn",
+            PROXLB_DEMO: "1",
+            PROXLB_DEMO_PROXLB: "off",
+            PROXLB_WEB_DATA: dataDir,
+            PROXLB_WEB_POLL_SECONDS: "1",
+          },
         },
-      },
+        {
+          command: "./target/release/proxlb-web",
+          cwd: "..",
+          // Checked on the address it binds (`localhost` may resolve to ::1 first).
+          url: `http://127.0.0.1:${proxlbPort}/healthz`,
+          reuseExistingServer: process.env.E2E_REUSE_SERVER === "1",
+          timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+          env: {
+            HOST: "127.0.0.1",
+            PORT: proxlbPort,
+            LEPTOS_SITE_ROOT: "target/site",
+            RUST_LOG: "warn",
+            PROXLB_DEMO: "1",
+            PROXLB_DEMO_PROXLB: "on",
+            PROXLB_WEB_DATA: proxlbDataDir,
+            PROXLB_WEB_POLL_SECONDS: "1",
+          },
+        },
+      ],
 });

@@ -1,4 +1,4 @@
-/** The eight views of the spec: path, sidebar label and page heading. */
+/** The views in the sidebar (the spec's eight and the migration history): path, label and heading. */
 export const VIEWS = [
   { path: "/", label: "Dashboard" },
   { path: "/nodes", label: "Nodes" },
@@ -7,5 +7,6 @@ export const VIEWS = [
   { path: "/rules", label: "Rules" },
   { path: "/config", label: "Configuration" },
   { path: "/logs", label: "Logs" },
+  { path: "/migrations", label: "Migrations" },
   { path: "/service", label: "Service" },
 ] as const;

@@ -3,6 +3,9 @@ import { expect, type Page } from "@playwright/test";
 
 /** Where the setup project keeps the demo user's session for every other test. */
 export const DEMO_STATE = process.env.E2E_AUTH_STATE ?? path.resolve(__dirname, "../../target/e2e-auth/demo.json");
+/** The same for the server that runs ProxLB (projects `*-proxlb`, setup project `setup-proxlb`). */
+export const PROXLB_STATE =
+  process.env.E2E_PROXLB_AUTH_STATE ?? path.resolve(__dirname, "../../target/e2e-auth/demo-proxlb.json");
 
 /** A storage state without any cookie: `test.use({ storageState: SIGNED_OUT })`. */
 export const SIGNED_OUT = { cookies: [], origins: [] };

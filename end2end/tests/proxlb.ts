@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { expect, request, type APIRequestContext, type Page } from "@playwright/test";
+import { serverDataDir, simulatorUrl } from "./sim";
+
+// Helpers for the specs about ProxLB itself (service, logs, runs, migrations): the demo runs
+// real ProxLB 2.3.0 against its simulated cluster.
+
+/** The state `GET /api/status` reports (the parts the specs read). */
+export type Status = {
+  service: { state: string; pid: number | null; version: string | null; backend: string };
+  run: { state: string; until_unix_ms?: number };
+};
+
+/** ProxLB's state, asked with the page's session. */
+export async function status(page: Page): Promise<Status> {
+  const response = await page.request.get("/api/status");
+  expect(response.status()).toBe(200);
+  return (await response.json()) as Status;
+}
+
+/** Waits until ProxLB runs (the demo starts it with the server). */
+export async function proxlbRunning(page: Page, timeout = 60_000) {
+  await expect.poll(async () => (await status(page)).service.state, { timeout }).toBe("running");
+}
+
+/** Waits until the log has an entry whose message contains `text`. */
+export async function logHas(page: Page, text: string, timeout = 90_000) {
+  await expect
+    .poll(
+      async () => {
+        const response = await page.request.get(`/api/logs?search=${encodeURIComponent(text)}&limit=1`);
+        return ((await response.json()) as { entries: unknown[] }).entries.length;
+      },
+      { timeout, message: `a log line with "${text}"` },
+    )
+    .toBeGreaterThan(0);
+}
+
+/** The Proxmox API of the demo's simulator, with the API token from the demo's ProxLB config. */
+export async function proxmoxApi(): Promise<APIRequestContext> {
+  const config = readFileSync(path.join(serverDataDir(), "demo", "proxlb.yaml"), "utf8");
+  const field = (name: string) => {
+    const found = config.match(new RegExp(`^\\s*${name}:\\s*'?"?([^'"\\n]+)`, "m"));
+    if (!found) throw new Error(`no ${name} in the demo config`);
+    return found[1].trim();
+  };
+  return request.newContext({
+    baseURL: `${simulatorUrl()}/api2/json/`,
+    ignoreHTTPSErrors: true,
+    extraHTTPHeaders: {
+      Authorization: `PVEAPIToken=${field("user")}!${field("token_id")}=${field("token_secret")}`,
+    },
+  });
+}
+
+/** Migrates a running VM to another online node through the Proxmox API, as a person would.
+ * Returns the guest's name. */
+export async function migrateSomeVm(api: APIRequestContext): Promise<string> {
+  const resources = await api.get("cluster/resources?type=vm");
+  expect(resources.ok()).toBeTruthy();
+  const guests = ((await resources.json()).data as Array<Record<string, unknown>>).filter(
+    (g) => g.type === "qemu" && g.status === "running" && !g.template && !g.lock,
+  );
+  const nodes = await api.get("nodes");
+  const online = ((await nodes.json()).data as Array<Record<string, unknown>>)
+    .filter((n) => n.status === "online")
+    .map((n) => String(n.node));
+  const guest = guests.find((g) => online.some((n) => n !== g.node));
+  if (!guest) throw new Error("no running VM with another online node to go to");
+  const target = online.find((n) => n !== guest.node);
+  const migrate = await api.post(`nodes/${guest.node}/qemu/${guest.vmid}/migrate`, {
+    form: { target: String(target), online: "1" },
+  });
+  expect(migrate.ok(), await migrate.text()).toBeTruthy();
+  return String(guest.name);
+}
