@@ -2,7 +2,7 @@
 # bench.sh — measure ProxLB Web and write the results to docs/benchmarks.md.
 #
 #   scripts/bench.sh                  # every part; needs a release build (cargo leptos build --release --precompress)
-#   scripts/bench.sh sizes wrk        # only the parts named: sizes, wrk, api, browser
+#   scripts/bench.sh sizes wrk        # only the parts named: sizes, wrk, api, logs, browser
 #
 # Parts (each replaces its own section of docs/benchmarks.md):
 #   sizes    the shipped artifact sizes (WASM, JS, CSS, server binary).
@@ -13,6 +13,7 @@
 #            requests/s, snapshots published during each run, page sizes (uncompressed and
 #            brotli), server RSS before/peak/after, WASM and image size.
 #   api      `cargo bench --bench api`: the same server in-process (router, SSR, guest filter).
+#   logs     `cargo bench --bench logs`: ProxLB stdout → /ws/logs latency and loss at 1k/5k/10k lines/s.
 #   browser  end2end/bench/guest-filter.mjs: the Guests view at 10,000 guests in Chromium.
 # Targets are checked here, never as timing asserts in tests (see docs/benchmarks.md).
 set -euo pipefail
@@ -25,7 +26,7 @@ BIN=target/release/proxlb-web
   echo "bench: no release build; run: cargo leptos build --release --precompress" >&2; exit 1; }
 
 PARTS=("$@")
-((${#PARTS[@]})) || PARTS=(sizes wrk api browser)
+((${#PARTS[@]})) || PARTS=(sizes wrk api logs browser)
 want() { local p; for p in "${PARTS[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 # Seconds per wrk run, and the poll interval during the runs (short, so that every run
@@ -271,6 +272,11 @@ if want api; then
   # Latency in-process: REST API at 1/50/200 clients, dashboard SSR, guest filtering.
   cargo bench --locked --features ssr --bench api
   splice api target/bench-api.md
+fi
+if want logs; then
+  # ProxLB stdout → /ws/logs client: latency p50/p99/max and loss at 1,000/5,000/10,000 lines/s.
+  cargo bench --locked --features ssr --bench logs
+  splice logs target/bench-logs.md
 fi
 if want browser; then
   # The Guests view at 10,000 guests in a real browser: page size, hydration, one keystroke.

@@ -56,13 +56,17 @@ fn ServiceCardBody(overview: ProxlbOverview, demo: bool) -> impl IntoView {
                     .clone()
                     .map(|v| format!("ProxLB {v}"))
                     .unwrap_or_else(|| "ProxLB, version unknown".to_owned());
+                // One element as the closure's root: a fragment with an optional second node
+                // here broke hydration of the nodes after it.
                 view! {
-                    <p class="plb-service-card__state">
-                        <ServiceStateBadge state=status.state />
-                        <span data-testid="service-version">{version}</span>
-                        <span class="plb-muted" data-testid="service-backend">{format!("· {}", status.backend.label())}</span>
-                    </p>
-                    {status.problem.clone().map(|problem| view! { <ProblemNote problem demo /> })}
+                    <div class="plb-service-card__status">
+                        <p class="plb-service-card__state">
+                            <ServiceStateBadge state=status.state />
+                            <span data-testid="service-version">{version}</span>
+                            <span class="plb-muted" data-testid="service-backend">{format!("· {}", status.backend.label())}</span>
+                        </p>
+                        {status.problem.clone().map(|problem| view! { <ProblemNote problem demo /> })}
+                    </div>
                 }
             }}
             <RunCountdown run />

@@ -23,6 +23,19 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <PageHeader title="Dashboard" subtitle="Cluster health, node load and what ProxLB is doing." />
         {with_data(dashboard_resource(), |overview: DashboardView| view! { <Dashboard overview /> }.into_any())}
+        // ProxLB's own cards stand beside the cluster data, not inside its loading boundary:
+        // they load (and fail) on their own, and nesting their boundaries inside the cluster
+        // data's broke hydration of the page.
+        <div class="plb-dashboard plb-dashboard--proxlb">
+            <section class="plb-card" aria-labelledby="service-slot">
+                <h2 class="plb-card__title" id="service-slot">"ProxLB service"</h2>
+                <ServiceCard />
+            </section>
+            <section class="plb-card" aria-labelledby="migrations-slot">
+                <h2 class="plb-card__title" id="migrations-slot">"Recent migrations"</h2>
+                <MigrationsFeed />
+            </section>
+        </div>
     }
 }
 
@@ -81,14 +94,6 @@ fn Dashboard(overview: DashboardView) -> impl IntoView {
                     }
                     .into_any()
                 }}
-            </section>
-            <section class="plb-card" aria-labelledby="service-slot">
-                <h2 class="plb-card__title" id="service-slot">"ProxLB service"</h2>
-                <ServiceCard />
-            </section>
-            <section class="plb-card" aria-labelledby="migrations-slot">
-                <h2 class="plb-card__title" id="migrations-slot">"Recent migrations"</h2>
-                <MigrationsFeed />
             </section>
         </div>
     }

@@ -27,6 +27,11 @@ const COLUMNS: [&str; 9] = [
 #[component]
 fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
     view! {
+        // One hint, not a link per row: at 64 nodes a link per row pushed the page over its
+        // 100 KB budget (tests/projections.rs).
+        <p class="plb-muted plb-node-table__hint">
+            "Maintenance and ignore toggles are on each node's page (click its name)."
+        </p>
         <div class="plb-table-wrap">
             <table class="plb-table plb-node-table">
                 <thead>
@@ -43,7 +48,7 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
                             let href = node_href(&node.name);
                             view! {
                                 <tr data-node=node.name.clone()>
-                                    <th scope="row"><a href=href.clone()>{node.name.clone()}</a></th>
+                                    <th scope="row"><a href=href>{node.name.clone()}</a></th>
                                     <td><NodeStatusBadge status=node.status /></td>
                                     <NodeMeterCells node=node.clone() />
                                     <td class="plb-num">{format!("{} / {}", node.vms.0, node.vms.1)}</td>
@@ -51,8 +56,6 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
                                     <td>{node.pve_version.clone()}</td>
                                     <td>
                                         <MaintenanceBadges node=node.clone() />
-                                        // The toggles live on the node's page, with their confirmation.
-                                        " "<a class="plb-node-table__toggles" href=format!("{href}#maintenance-title")>"Change…"</a>
                                     </td>
                                 </tr>
                             }

@@ -21,6 +21,9 @@ pub fn spawn(
     shutdown: CancellationToken,
     on_change: impl Fn(Option<&Digest>) + Send + Sync + 'static,
 ) -> tokio::task::JoinHandle<()> {
+    // The baseline is read now, not in the task: a change between start-up and the task's first
+    // turn on a busy runtime would otherwise become the baseline and never be reported.
+    let baseline = store.read().ok().map(|s| s.digest);
     tokio::spawn(async move {
         let read = |store: Arc<dyn ConfigStore>| async move {
             tokio::task::spawn_blocking(move || store.read().ok().map(|s| s.digest))
@@ -28,7 +31,7 @@ pub fn spawn(
                 .ok()
                 .flatten()
         };
-        let mut last = read(Arc::clone(&store)).await;
+        let mut last = baseline;
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
