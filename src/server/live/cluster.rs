@@ -6,8 +6,6 @@
 //! with the cursor of the current state sends nothing until the next one; any other well-formed
 //! cursor (an older view, or one from a previous process) gets the current state at once.
 
-use std::time::UNIX_EPOCH;
-
 use futures::stream::{self, BoxStream};
 use futures::StreamExt;
 use plb_backend::services::cluster::ClusterFeed;
@@ -15,7 +13,7 @@ use plb_backend::AppState;
 use plb_domain::live::{ClusterEvent, ClusterTopic, Cursor};
 use tokio::sync::watch;
 
-use super::topics::{BadCursor, Delivery, TopicSource};
+use super::topics::{process_epoch, BadCursor, Delivery, TopicSource};
 
 /// The server side of topic `cluster`.
 pub struct ClusterTopicSource {
@@ -28,14 +26,9 @@ pub struct ClusterTopicSource {
 impl ClusterTopicSource {
     /// The topic over `state`'s cluster views.
     pub fn new(state: &AppState) -> Self {
-        let started = state
-            .started_at
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis();
         Self {
             feed: state.cluster.subscribe(),
-            epoch: format!("{started:x}"),
+            epoch: process_epoch(state),
         }
     }
 }

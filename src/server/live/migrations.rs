@@ -8,17 +8,15 @@
 //! well-formed cursor (an older version, or one from a previous process) gets the current
 //! state at once. States published faster than a subscriber reads are skipped.
 
-use std::sync::Arc;
-use std::time::UNIX_EPOCH;
-
 use futures::stream::{self, BoxStream};
 use futures::StreamExt;
 use plb_backend::services::migrations::MigrationsFeed;
 use plb_backend::AppState;
 use plb_domain::live::{Cursor, MigrationsEvent, MigrationsTopic};
+use std::sync::Arc;
 use tokio::sync::watch;
 
-use super::topics::{BadCursor, Delivery, TopicSource};
+use super::topics::{process_epoch, BadCursor, Delivery, TopicSource};
 
 /// The server side of topic `migrations`.
 pub struct MigrationsTopicSource {
@@ -30,14 +28,9 @@ pub struct MigrationsTopicSource {
 impl MigrationsTopicSource {
     /// The topic over `state`'s migration history.
     pub fn new(state: &AppState) -> Self {
-        let started = state
-            .started_at
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis();
         Self {
             feed: state.migrations.subscribe(),
-            epoch: format!("{started:x}"),
+            epoch: process_epoch(state),
         }
     }
 }

@@ -30,6 +30,17 @@ pub fn registry(state: &AppState) -> Topics {
     ])
 }
 
+/// This server process's part of a state topic's cursors: its start time in hex milliseconds, so
+/// a cursor from an earlier process is recognised as foreign.
+pub fn process_epoch(state: &AppState) -> String {
+    let started = state
+        .started_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    format!("{started:x}")
+}
+
 /// How a connection's outbound buffer treats events its client has not read yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
