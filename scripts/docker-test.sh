@@ -16,8 +16,11 @@
 # non-zero on any failure. Everything it started is stopped on exit.
 #
 # It also builds the local ProxLB 2.3.0 image (deploy/proxlb/Dockerfile; wheels fetched with
-# pip on the host and cached in target/docker-test/proxlb-wheels) and runs the Docker backend's
-# test (crates/backend/tests/proxlb_docker.rs) against it.
+# pip on the host) and runs the Docker backend's test (crates/backend/tests/proxlb_docker.rs)
+# against it. The daemon's data root (the Debian base, the ProxLB image, build layers) and the
+# wheels are kept in a cache folder outside target/ (DOCKER_TEST_CACHE, default
+# ~/.cache/proxlb-web/docker-test), so a second run on the same machine skips debootstrap, pip
+# and the ProxLB image's apt stage, the way a registry pull would be cached.
 #   DOCKER_TEST_ONLY=proxlb scripts/docker-test.sh   # only dockerd, the ProxLB image, that
 #                                                    # test and docker-compose.yml (no site needed)
 set -uo pipefail
@@ -26,6 +29,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 WORK="${DOCKER_TEST_DIR:-$ROOT/target/docker-test}"
+CACHE="${DOCKER_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/proxlb-web/docker-test}"
 PORT="${DOCKER_TEST_PORT:-3160}"
 PORT2=$((PORT + 1))
 BASE_IMAGE=local/debian:bookworm-minbase
@@ -67,18 +71,20 @@ cleanup() {
   # The Docker backend test's ProxLB containers (it removes them itself unless it failed).
   docker ps -aq --filter label=proxlb-web.test 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker volume rm -f "$VOLUME" >/dev/null 2>&1 || true
+  # The data root is a cache kept between runs: drop what this run's rebuilds left unnamed.
+  docker image prune -f >/dev/null 2>&1 || true
   if [ -f "$WORK/dockerd.pid" ]; then
     kill "$(cat "$WORK/dockerd.pid")" 2>/dev/null || true
     for _ in $(seq 1 50); do [ -f "$WORK/dockerd.pid" ] || break; sleep 0.2; done
   fi
   # dockerd leaves its network namespace mount behind; without this, target/ cannot be removed.
-  findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | xargs -r umount 2>/dev/null || true
+  findmnt -rn -o TARGET | grep -E "^($WORK|$CACHE)/" | sort -r | xargs -r umount 2>/dev/null || true
   check "dockerd stopped and left nothing mounted" no_mounts_left
   echo "$passed passed, $failed failed"
   ((failed == 0)) || exit 1
 }
 no_mounts_left() {
-  [ ! -f "$WORK/dockerd.pid" ] && ! findmnt -rn -o TARGET | grep "^$WORK/"
+  [ ! -f "$WORK/dockerd.pid" ] && ! findmnt -rn -o TARGET | grep -E "^($WORK|$CACHE)/"
 }
 
 for tool in dockerd docker debootstrap docker-compose curl jq readelf; do
@@ -94,7 +100,7 @@ for port in "$PORT" "$PORT2"; do
   fi
 done
 
-mkdir -p "$WORK"
+mkdir -p "$WORK" "$CACHE"
 : >"$WORK/checks.log"
 trap cleanup EXIT
 
@@ -108,7 +114,7 @@ build_binary() {
 [ "$ONLY" = proxlb ] || check "the image's static binary builds (cargo profile image)" build_binary
 
 # A private daemon: its own data, socket and pid file; no bridge, NAT or forwarding rules.
-dockerd --data-root "$WORK/root" --exec-root "$WORK/exec" -H "$DOCKER_HOST" \
+dockerd --data-root "$CACHE/root" --exec-root "$WORK/exec" -H "$DOCKER_HOST" \
   --pidfile "$WORK/dockerd.pid" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
   >"$WORK/dockerd.log" 2>&1 &
 for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
@@ -126,12 +132,12 @@ fi
 
 # ProxLB 2.3.0 in a container: the local image, and the Docker backend controlling it.
 proxlb_wheels() { # ProxLB and its dependencies as wheels for the image's Python (3.11), once
-  [ -f "$WORK/proxlb-wheels/proxlb-2.3.0-py3-none-any.whl" ] && return 0
+  [ -f "$CACHE/proxlb-wheels/proxlb-2.3.0-py3-none-any.whl" ] && return 0
   "$PROXLB_HOST_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
     echo "$PROXLB_HOST_PYTHON is not Python 3.11 (the image's): pip would fetch other wheels"; return 1; }
-  rm -rf "$WORK/proxlb-wheels.part" &&
-    "$PROXLB_HOST_PYTHON" -m pip download -q --dest "$WORK/proxlb-wheels.part" proxlb==2.3.0 &&
-    mv "$WORK/proxlb-wheels.part" "$WORK/proxlb-wheels"
+  rm -rf "$CACHE/proxlb-wheels.part" &&
+    "$PROXLB_HOST_PYTHON" -m pip download -q --dest "$CACHE/proxlb-wheels.part" proxlb==2.3.0 &&
+    mv "$CACHE/proxlb-wheels.part" "$CACHE/proxlb-wheels"
 }
 proxlb_version() { # the image runs ProxLB 2.3.0 and says so in its label
   local out
@@ -150,7 +156,7 @@ proxlb_checks() {
   # apt in the image's stages needs the host's network; pip installs only the copied wheels.
   check "the ProxLB 2.3.0 image builds from the wheels (pip --no-index)" \
     docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$PROXLB_IMAGE_LOCAL" \
-    -f deploy/proxlb/Dockerfile "$WORK/proxlb-wheels"
+    -f deploy/proxlb/Dockerfile "$CACHE/proxlb-wheels"
   image_size_of "$PROXLB_IMAGE_LOCAL" >"$WORK/proxlb-image-size.txt" 2>/dev/null || true
   check "the ProxLB image runs ProxLB 2.3.0 (label org.opencontainers.image.version)" proxlb_version
   check "Docker backend: status, stop (exit 0), start, restart, reload, failed run, timestamped logs resumed without gaps or duplicates" \
@@ -207,8 +213,8 @@ wait_for() { # wait_for URL PATTERN — up to 60 s for a body matching PATTERN
 check "/healthz answers ok" wait_for "$base/healthz" '"status":"ok"'
 
 # The one place this script signs in. login_token BASE [login form fields…]: signs in through
-# the login form's JSON answer (session cookie), creates a read-only API token with that
-# session and prints the token. Demo mode: `-d demo=1`, its one-click login; elsewhere the
+# the login form's JSON answer (session cookie), creates an API token with that session
+# (scope TOKEN_SCOPE, default read) and prints the token. Demo mode: `-d demo=1`, its one-click login; elsewhere the
 # local admin from the data folder's initial-admin-password.
 login_token() {
   local base=$1 jar rc
@@ -216,7 +222,7 @@ login_token() {
   jar=$(mktemp)
   curl -fsS -c "$jar" -H 'Accept: application/json' "$@" "$base/auth/login" >/dev/null &&
     curl -fsS -b "$jar" -H 'Content-Type: application/json' \
-      -d '{"name":"docker-test","scope":"read"}' "$base/api/tokens" | jq -er .token
+      -d "{\"name\":\"docker-test\",\"scope\":\"${TOKEN_SCOPE:-read}\"}" "$base/api/tokens" | jq -er .token
   rc=$?
   rm -f "$jar"
   return $rc
@@ -299,20 +305,25 @@ resolves_and_trusts() {
   sed "s/127\.0\.0\.1:/pve1:/" "$DATA/demo/proxlb.yaml" >"$conf/proxlb.yaml"
   cp "$DATA/demo/pve/pve-ssl.pem" "$conf/pve-ca.pem"
   chmod 0644 "$conf"/*
+  # ProxLB's documented Docker setup bind-mounts the single file; the UI edits it in place
+  # (checked below), so it belongs to the image's user here, as it would to ProxLB's `plb`.
+  chown "$APP_UID:$APP_UID" "$conf/proxlb.yaml"
   grep -q "pve1:${sim#*:}" "$conf/proxlb.yaml" || return 1
   # Its data folder is a host folder owned by the image's user, so the test can read the local
   # admin's initial password to sign in.
   rm -rf "$data" && mkdir -m 0700 "$data" && chown "$APP_UID:$APP_UID" "$data"
   docker run -d --name "$CONTAINER2" --network host --read-only --cap-drop ALL \
     --security-opt no-new-privileges:true --add-host pve1:127.0.0.1 \
-    -v "$data:/var/lib/proxlb-web" -v "$conf:/etc/proxlb:ro" -e SSL_CERT_FILE=/etc/proxlb/pve-ca.pem \
+    -v "$data:/var/lib/proxlb-web" -v "$conf/proxlb.yaml:/etc/proxlb/proxlb.yaml" \
+    -v "$conf/pve-ca.pem:/etc/proxlb/pve-ca.pem:ro" -e SSL_CERT_FILE=/etc/proxlb/pve-ca.pem \
     -e HOST=127.0.0.1 -e PORT="$PORT2" -e PROXLB_WEB_POLL_SECONDS=1 "$IMAGE" || return 1
   for _ in $(seq 1 60); do
     curl -fsS "$base2/healthz" >/dev/null 2>&1 && [ -s "$data/initial-admin-password" ] && break
     sleep 0.5
   done
-  token=$(login_token "$base2" -d realm=local --data-urlencode username=admin \
+  token=$(TOKEN_SCOPE=operate login_token "$base2" -d realm=local --data-urlencode username=admin \
     --data-urlencode "password=$(cat "$data/initial-admin-password")") || return 1
+  ADMIN_TOKEN2=$token
   for _ in $(seq 1 60); do
     curl -fsS -H "Authorization: Bearer $token" "$base2/api/nodes" 2>/dev/null | grep -q '"name":"pve3"' && return 0
     sleep 0.5
@@ -321,6 +332,21 @@ resolves_and_trusts() {
   return 1
 }
 check "the static binary resolves a host name and trusts the system CA store" resolves_and_trusts
+edits_bind_mounted_file() { # a maintenance toggle writes the single bind-mounted file in place:
+  # rename cannot replace a mount point, so the file keeps its inode; the old text is backed up
+  local file="$WORK/dns-config/proxlb.yaml" inode answer backups
+  inode=$(stat -c %i "$file") || return 1
+  answer=$(curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN2" -H 'Content-Type: application/json' \
+    -d '{"node":"pve2","state":true}' "http://127.0.0.1:$PORT2/api/maintenance") || return 1
+  echo "$answer"
+  [ "$(jq -r .outcome.mode <<<"$answer")" = InPlace ] || return 1
+  [ "$(stat -c %i "$file")" = "$inode" ] || { echo "the file was replaced, not edited"; return 1; }
+  grep -A3 'maintenance_nodes' "$file" | grep -q 'pve2' || { cat "$file"; return 1; }
+  backups=$(find "$WORK/dns-data/config-backups" -type f -perm 0600 | wc -l)
+  echo "backups (mode 0600): $backups"
+  ((backups == 1))
+}
+check "a single bind-mounted proxlb.yaml is edited in place and backed up (0600)" edits_bind_mounted_file
 docker rm -f "$CONTAINER2" >/dev/null 2>&1
 rm -rf "$WORK/dns-data" "$WORK/dns-config"
 
