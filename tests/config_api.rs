@@ -38,11 +38,19 @@ struct App {
 
 impl App {
     async fn start() -> Self {
+        Self::start_with(|settings, _, path| settings.proxlb_config = path).await
+    }
+
+    /// The app on the sample file; `configure` gets the settings, the test's folder and the
+    /// file's path (and must point the settings at that path).
+    async fn start_with(
+        configure: impl FnOnce(&mut Settings, &std::path::Path, std::path::PathBuf),
+    ) -> Self {
         plb_backend::tls::install_crypto_provider();
         let (mut settings, data) = support::private_settings(Settings::default());
         let path = data.path().join("proxlb.yaml");
         std::fs::write(&path, sample()).unwrap();
-        settings.proxlb_config = path.clone();
+        configure(&mut settings, data.path(), path.clone());
         let state = compose::wire(settings).await.unwrap();
         let operator = support::token(&state, "ops", TokenScope::Operate).await;
         let viewer = support::token(&state, "look", TokenScope::Read).await;
@@ -291,4 +299,128 @@ async fn a_config_appearing_on_disk_reconnects_the_cluster_views_without_a_resta
     .expect("the watcher reconnects the cluster service after the file changes");
     assert!(followed.contains("user"), "{followed}");
     state.shutdown.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_and_reload_or_restart_applies_the_file_to_a_real_child_and_is_audited() {
+    let app = App::start_with(support::fake_process_backend).await;
+    let (status, started) = app
+        .call(Method::POST, "/api/service/start", &app.operator, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let first_pid = started["pid"].as_u64().unwrap();
+    let load = || async {
+        let (_, view) = app
+            .call(Method::GET, "/api/config", &app.viewer, None)
+            .await;
+        (
+            view["text"].as_str().unwrap().to_owned(),
+            view["digest"].clone(),
+        )
+    };
+
+    // An unknown apply word is refused before anything is written.
+    let (text, digest) = load().await;
+    let before = app.file();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/config",
+            &app.operator,
+            Some(json!({"digest": digest, "text": text.replace("enable: true", "enable: false"), "apply": "reboot"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.file(), before);
+
+    // Save and reload: written, then SIGHUP to the same process (it logs the reload).
+    let (status, answer) = app
+        .call(
+            Method::POST,
+            "/api/config",
+            &app.operator,
+            Some(json!({"digest": digest, "text": text.replace("enable: true", "enable: false"), "apply": "reload"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["applied"]["action"], "reload", "{answer}");
+    assert_eq!(answer["applied"]["ok"], true, "{answer}");
+    assert!(app.file().contains("enable: false"));
+    let reloaded = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let page = app.state.proxlb.logs.query(&plb_domain::logs::LogQuery {
+                search: Some("reload requested".into()),
+                ..Default::default()
+            });
+            if !page.entries.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(reloaded.is_ok(), "the child never saw the SIGHUP");
+    let (_, status_now) = app
+        .call(Method::GET, "/api/status", &app.viewer, None)
+        .await;
+    assert_eq!(
+        status_now["service"]["pid"].as_u64(),
+        Some(first_pid),
+        "{status_now}"
+    );
+
+    // Save and restart: written, then a new process.
+    let (text, digest) = load().await;
+    let (status, answer) = app
+        .call(
+            Method::POST,
+            "/api/config",
+            &app.operator,
+            Some(json!({"digest": digest, "text": text.replace("enable: false", "enable: true"), "apply": "restart"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["applied"]["action"], "restart", "{answer}");
+    assert_eq!(answer["applied"]["ok"], true, "{answer}");
+    let (_, status_now) = app
+        .call(Method::GET, "/api/status", &app.viewer, None)
+        .await;
+    let new_pid = status_now["service"]["pid"].as_u64();
+    assert!(
+        new_pid.is_some() && new_pid != Some(first_pid),
+        "{status_now}"
+    );
+
+    // Both writes and both service actions are in the audit log.
+    let (_, audit) = app
+        .call(Method::GET, "/api/audit?limit=50", &app.operator, None)
+        .await;
+    let actions: Vec<String> = audit["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["action"].as_str().unwrap_or(""),
+                e["target"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .filter(|a| a.starts_with("config_changed"))
+            .count()
+            >= 2,
+        "{actions:?}"
+    );
+    assert!(actions.iter().any(|a| a.contains("reload")), "{actions:?}");
+    assert!(actions.iter().any(|a| a.contains("restart")), "{actions:?}");
+
+    let (status, _) = app
+        .call(Method::POST, "/api/service/stop", &app.operator, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.state.shutdown.cancel();
 }

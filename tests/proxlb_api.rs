@@ -558,32 +558,13 @@ async fn the_service_topic_follows_each_action() {
     assert_eq!(started["event"]["state"], "running", "{started}");
 }
 
-/// Stands in for `python3 -m proxlb`: `-v` prints the version; otherwise it writes a ProxLB line
-/// every 20 ms until SIGINT, which it answers like ProxLB (a last line, exit 0).
-const FAKE_INTERPRETER: &str = r#"#!/bin/sh
-if [ "$3" = "-v" ]; then echo "ProxLB version: 2.3.0"; exit 0; fi
-trap 'echo "2026-11-22 17:49:18,000 - ProxLB - INFO - ProxLB terminated by user."; exit 0' INT
-n=0
-while true; do
-  n=$((n+1))
-  echo "2026-11-22 17:49:17,282 - ProxLB - INFO - line $n"
-  sleep 0.02
-done
-"#;
-
 #[tokio::test]
 async fn the_process_backend_runs_starts_stops_and_streams_a_real_child() {
-    use std::os::unix::fs::PermissionsExt;
     plb_backend::tls::install_crypto_provider();
     let (mut settings, data) = support::private_settings(Settings::default());
-    let python = data.path().join("fake-python");
-    std::fs::write(&python, FAKE_INTERPRETER).unwrap();
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
     let config = data.path().join("proxlb.yaml");
     std::fs::write(&config, "proxmox_api:\n  hosts: [127.0.0.1]\n").unwrap();
-    settings.proxlb_service = plb_backend::settings::ProxlbService::Only(BackendKind::Process);
-    settings.proxlb_python = Some(python);
-    settings.proxlb_config = config;
+    support::fake_process_backend(&mut settings, data.path(), config);
     let state = compose::wire(settings).await.unwrap();
     let operator = support::token(&state, "ops", TokenScope::Operate).await;
     let router = router::build(state.clone());

@@ -32,6 +32,10 @@ pub struct ConfigDoc {
     pub in_place: bool,
     /// Demo mode: the demo's config is regenerated at every start.
     pub demo: bool,
+    /// Why ProxLB cannot be reloaded or restarted from here, when it cannot (no backend, or
+    /// the backend has a problem): "save and reload/restart" are offered only without one.
+    #[serde(default)]
+    pub apply_unavailable: Option<String>,
 }
 
 /// What a write did.
@@ -46,6 +50,9 @@ pub enum WriteResult {
         backup: Option<String>,
         /// Warnings about the new file.
         warnings: Vec<Issue>,
+        /// The reload or restart that followed, if one was asked for.
+        #[serde(default)]
+        applied: Option<Applied>,
     },
     /// ProxLB would reject it; nothing was written.
     Rejected {
@@ -67,12 +74,45 @@ impl WriteResult {
     /// The outcome's word for [`OUTCOME_PARAM`].
     pub fn outcome(&self) -> &'static str {
         match self {
+            WriteResult::Saved {
+                applied: Some(Applied { ok: false, .. }),
+                ..
+            } => "saved_not_applied",
+            WriteResult::Saved {
+                applied: Some(Applied { action, .. }),
+                ..
+            } if action == "reload" => "saved_reloaded",
+            WriteResult::Saved {
+                applied: Some(Applied { .. }),
+                ..
+            } => "saved_restarted",
             WriteResult::Saved { digest: None, .. } => "unchanged",
             WriteResult::Saved { .. } => "saved",
             WriteResult::Rejected { .. } => "rejected",
             WriteResult::Conflict { .. } => "conflict",
         }
     }
+}
+
+/// What applying a save to ProxLB did (reload or restart).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// `reload` or `restart`.
+    pub action: String,
+    /// Whether ProxLB took it.
+    pub ok: bool,
+    /// What happened, for people (why, when it failed).
+    pub message: String,
+}
+
+/// The pending change before a save.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    /// Unified diff from the file on disk to the text (both masked).
+    pub diff: String,
+    /// The change touches `proxmox_api`, which ProxLB reads only when it starts: a reload is
+    /// not enough.
+    pub restart_needed: bool,
 }
 
 /// A stored backup, as listed.
@@ -119,6 +159,7 @@ pub async fn get_config() -> Result<ConfigDoc, ApiError> {
         },
         in_place: matches!(view.writability, Writability::InPlace),
         demo: state.settings.demo,
+        apply_unavailable: apply_unavailable(&state.proxlb.service.status()),
     })
 }
 
@@ -134,9 +175,11 @@ pub async fn validate_config(text: String) -> Result<Report, ApiError> {
         .map_err(refused_to_api)
 }
 
-/// The pending change as a unified diff from the file now to `text` (both masked).
+/// The pending change: a unified diff from the file now to `text` (both masked), and whether
+/// it needs a restart to reach ProxLB.
 #[server(prefix = "/sfn", endpoint = "config_preview")]
-pub async fn preview_config(text: String) -> Result<String, ApiError> {
+pub async fn preview_config(text: String) -> Result<Preview, ApiError> {
+    use plb_backend::config_store::apply::restart_needed;
     use plb_backend::config_store::service::diff;
 
     crate::api::auth::require_user()?;
@@ -146,24 +189,37 @@ pub async fn preview_config(text: String) -> Result<String, ApiError> {
     let current = crate::server::config_rest::blocking(move || config.view(&ctx))
         .await
         .map_err(refused_to_api)?;
-    Ok(diff("on disk", &current.text, "yours", &text))
+    Ok(Preview {
+        diff: diff("on disk", &current.text, "yours", &text),
+        restart_needed: restart_needed(&current.text, &text),
+    })
 }
 
-/// Saves the editor's text if the file still has `digest` (operators, audited). A plain form
-/// post is redirected back to `/config` with the outcome.
+/// Saves the editor's text if the file still has `digest` (operators, audited), then reloads
+/// or restarts ProxLB when `apply` says so (`reload`, `restart`; default: only save). A plain
+/// form post is redirected back to `/config` with the outcome.
 #[server(prefix = "/sfn", endpoint = "config_save")]
-pub async fn save_config(digest: String, text: String) -> Result<WriteResult, ApiError> {
-    let result = save(digest, text).await;
+pub async fn save_config(
+    digest: String,
+    text: String,
+    apply: Option<String>,
+) -> Result<WriteResult, ApiError> {
+    let result = save(digest, text, apply).await;
     redirect_plain(&result);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn save(digest: String, text: String) -> Result<WriteResult, ApiError> {
+async fn save(
+    digest: String,
+    text: String,
+    apply: Option<String>,
+) -> Result<WriteResult, ApiError> {
     use plb_backend::ports::config::Digest;
     use plb_domain::audit::AuditAction;
 
     let who = crate::api::auth::require_operator()?;
+    let choice = crate::server::config_rest::apply_choice(apply.as_deref())?;
     let state = crate::api::app_state()?;
     let ctx = crate::server::config_rest::context(&state).await;
     let config = state.config.clone();
@@ -185,7 +241,11 @@ async fn save(digest: String, text: String) -> Result<WriteResult, ApiError> {
         &result,
     )
     .await;
-    written(result)
+    let mut answer = written(result)?;
+    if let WriteResult::Saved { applied, .. } = &mut answer {
+        *applied = crate::server::config_rest::apply_saved(&state, &who, choice).await;
+    }
+    Ok(answer)
 }
 
 /// Stored backups, newest first (signed-in users).
@@ -317,6 +377,18 @@ async fn toggle(node: String, list: String, on: bool) -> Result<WriteResult, Api
     written(result)
 }
 
+/// Why "save and reload/restart" cannot work with ProxLB's service as it is, if it cannot.
+#[cfg(feature = "ssr")]
+fn apply_unavailable(status: &plb_domain::service::ServiceStatus) -> Option<String> {
+    use plb_domain::service::BackendKind;
+
+    if let Some(problem) = &status.problem {
+        return Some(problem.message.clone());
+    }
+    (status.backend == BackendKind::None)
+        .then(|| "ProxLB Web does not control ProxLB here (no service backend).".to_owned())
+}
+
 /// A plain form post goes back to `/config` with the outcome in the URL.
 #[cfg(feature = "ssr")]
 fn redirect_plain(result: &Result<WriteResult, ApiError>) {
@@ -342,6 +414,7 @@ fn written(
             digest: saved.digest.map(|d| d.0),
             backup: saved.outcome.and_then(|o| o.backup),
             warnings: saved.warnings,
+            applied: None,
         }),
         Err(Refused::Config(ConfigRefusal::Invalid {
             issues,
@@ -402,8 +475,22 @@ mod tests {
             digest: digest.map(str::to_owned),
             backup: None,
             warnings: Vec::new(),
+            applied: None,
         };
         assert_eq!(saved(Some("d")).outcome(), "saved");
+        let applied = |action: &str, ok: bool| WriteResult::Saved {
+            digest: Some("d".to_owned()),
+            backup: None,
+            warnings: Vec::new(),
+            applied: Some(Applied {
+                action: action.to_owned(),
+                ok,
+                message: String::new(),
+            }),
+        };
+        assert_eq!(applied("reload", true).outcome(), "saved_reloaded");
+        assert_eq!(applied("restart", true).outcome(), "saved_restarted");
+        assert_eq!(applied("restart", false).outcome(), "saved_not_applied");
         assert_eq!(saved(None).outcome(), "unchanged");
         let conflict = WriteResult::Conflict {
             message: String::new(),

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use plb_domain::proxlb::validate::{Issue, Report};
 
-use crate::api::config::{ConfigDoc, PreviewConfig, SaveConfig, ValidateConfig, WriteResult};
+use crate::api::config::{
+    Applied, ConfigDoc, PreviewConfig, SaveConfig, ValidateConfig, WriteResult,
+};
 
 /// The editor for `doc`; `on_saved` runs after a successful save (the page reloads backups).
 #[component]
@@ -25,6 +27,10 @@ pub fn ConfigEditor(
     let digest = RwSignal::new(doc.digest.clone());
     let report = RwSignal::new(Some(doc.report.clone()));
     let diff = RwSignal::new(None::<String>);
+    // The pending change touches proxmox_api: only a restart brings it to ProxLB.
+    let restart_needed = RwSignal::new(false);
+    let apply_unavailable = doc.apply_unavailable.clone();
+    let can_apply = apply_unavailable.is_none();
     let conflict = RwSignal::new(None::<(String, String)>);
     let notice = RwSignal::new(None::<String>);
     let read_only = doc.read_only.clone();
@@ -53,7 +59,10 @@ pub fn ConfigEditor(
         None => {}
     });
     Effect::new(move |_| match preview.value().get() {
-        Some(Ok(d)) => diff.set(Some(d)),
+        Some(Ok(p)) => {
+            restart_needed.set(p.restart_needed);
+            diff.set(Some(p.diff));
+        }
         Some(Err(e)) => notice.set(Some(e.to_string())),
         None => {}
     });
@@ -62,20 +71,27 @@ pub fn ConfigEditor(
             digest: new,
             backup,
             warnings,
+            applied,
         })) => {
             diff.set(None);
             conflict.set(None);
-            match new {
+            let saved = match new {
                 Some(new) => {
                     digest.set(new.clone());
-                    notice.set(Some(match backup {
-                        Some(b) => format!("Saved; the previous version is backup {b}. ProxLB reads it after its current sleep, or at once if restarted."),
-                        None => "Saved. ProxLB reads it after its current sleep, or at once if restarted.".to_owned(),
-                    }));
                     on_saved.run(new);
+                    match backup {
+                        Some(b) => format!("Saved; the previous version is backup {b}."),
+                        None => "Saved.".to_owned(),
+                    }
                 }
-                None => notice.set(Some("Nothing changed; the file is untouched.".to_owned())),
-            }
+                None => "Nothing changed; the file is untouched.".to_owned(),
+            };
+            notice.set(Some(match applied {
+                Some(Applied { message, .. }) => format!("{saved} {message}"),
+                None => format!(
+                    "{saved} ProxLB reads it after its current sleep, or at once if restarted."
+                ),
+            }));
             report.set(Some(Report {
                 errors: Vec::new(),
                 warnings,
@@ -205,9 +221,22 @@ pub fn ConfigEditor(
                     >
                         "Validate"
                     </button>
-                    <button class="plb-button" type="submit" disabled=disabled data-testid="config-save">
+                    <button class="plb-button" type="submit" name="apply" value="save" disabled=disabled data-testid="config-save">
                         "Save…"
                     </button>
+                    // Without JavaScript there is no diff step: the choice is made here.
+                    {can_apply.then(|| view! {
+                        <button class="plb-button plb-button--quiet" type="submit" name="apply" value="reload"
+                            disabled=disabled hidden=move || scripted.get()>
+                            "Save and reload ProxLB"
+                        </button>
+                    })}
+                    {can_apply.then(|| view! {
+                        <button class="plb-button plb-button--quiet" type="submit" name="apply" value="restart"
+                            disabled=disabled hidden=move || scripted.get()>
+                            "Save and restart ProxLB"
+                        </button>
+                    })}
                 </div>
             </form>
             {move || notice.get().map(|n| view! { <p class="plb-message" role="status" data-testid="config-notice">{n}</p> })}
@@ -216,17 +245,52 @@ pub fn ConfigEditor(
                 <div class="plb-config__diff" data-testid="config-diff">
                     <h3>"Pending change"</h3>
                     <DiffView diff=d />
+                    <p class="plb-message" data-testid="config-apply-advice">
+                        {move || if restart_needed.get() {
+                            "This change touches proxmox_api: ProxLB reads that only when it starts, so save and restart."
+                        } else {
+                            "Reload: ProxLB applies it after its current sleep (12 h by default). Restart: at once, and it balances at once."
+                        }}
+                    </p>
+                    {apply_unavailable.clone().map(|why| view! {
+                        <p class="plb-message" data-testid="config-apply-unavailable">{format!("Reload and restart are not offered: {why}")}</p>
+                    })}
                     <div class="plb-config__actions">
                         <button class="plb-button plb-button--quiet" type="button" on:click=move |_| diff.set(None)>"Keep editing"</button>
                         <button
                             class="plb-button"
+                            class:plb-button--quiet=move || can_apply
                             type="button"
                             data-testid="config-confirm-save"
                             disabled=move || save.pending().get()
-                            on:click=move |_| { save.dispatch(SaveConfig { digest: digest.get_untracked(), text: text.get_untracked() }); }
+                            on:click=move |_| { save.dispatch(SaveConfig { digest: digest.get_untracked(), text: text.get_untracked(), apply: None }); }
                         >
-                            "Save these changes"
+                            "Save only"
                         </button>
+                        {can_apply.then(|| view! {
+                            <button
+                                class="plb-button"
+                                class:plb-button--quiet=move || restart_needed.get()
+                                type="button"
+                                data-testid="config-save-reload"
+                                disabled=move || save.pending().get()
+                                on:click=move |_| { save.dispatch(SaveConfig { digest: digest.get_untracked(), text: text.get_untracked(), apply: Some("reload".to_owned()) }); }
+                            >
+                                "Save and reload"
+                            </button>
+                        })}
+                        {can_apply.then(|| view! {
+                            <button
+                                class="plb-button"
+                                class:plb-button--quiet=move || !restart_needed.get()
+                                type="button"
+                                data-testid="config-save-restart"
+                                disabled=move || save.pending().get()
+                                on:click=move |_| { save.dispatch(SaveConfig { digest: digest.get_untracked(), text: text.get_untracked(), apply: Some("restart".to_owned()) }); }
+                            >
+                                "Save and restart"
+                            </button>
+                        })}
                     </div>
                 </div>
             })}
@@ -369,6 +433,7 @@ mod tests {
             read_only: Some("mounted read-only".to_owned()),
             in_place: false,
             demo: true,
+            apply_unavailable: None,
         };
         let html = view! { <ConfigEditor doc on_saved=Callback::new(|_: String| {}) /> }.to_html();
         assert!(html.contains("Read-only: mounted read-only"), "{html}");
@@ -378,5 +443,6 @@ mod tests {
         assert!(html.contains(">2:4</button>"), "{html}");
         assert!(html.contains("plb-config__line--error"), "{html}");
         assert!(html.contains("disabled"), "{html}");
+        assert!(html.contains("value=\"restart\""), "{html}");
     }
 }

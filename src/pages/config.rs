@@ -58,6 +58,9 @@ pub fn ConfigPage() -> impl IntoView {
 fn describe_outcome(word: &str) -> &'static str {
     match word {
         "saved" => "Saved. ProxLB reads it after its current sleep, or at once if restarted.",
+        "saved_reloaded" => "Saved and ProxLB reloaded: it reads the file after its current sleep (a change under proxmox_api needs a restart).",
+        "saved_restarted" => "Saved and ProxLB restarted: it runs with the new file now.",
+        "saved_not_applied" => "Saved, but ProxLB could not be reloaded or restarted; the Service view says why.",
         "unchanged" => "Nothing changed; the file is untouched.",
         "rejected" => "Not saved: ProxLB would reject that text. The issues of the file on disk are listed below; fix the text and save again.",
         "conflict" => "Not saved: the file changed on disk since you loaded it. This is the file as it is now.",

@@ -1,7 +1,9 @@
 //! REST endpoints of ProxLB's configuration file (relative to `/api`):
 //!
 //! - `GET  /config`: the file with secrets masked, its digest, validation and writability;
-//! - `POST /config` `{digest, text}`: save (a masked secret keeps the stored one). Stale digest:
+//! - `POST /config` `{digest, text, apply?}`: save (a masked secret keeps the stored one), then,
+//!   with `apply: "reload"` or `"restart"`, reload or restart ProxLB (answered in `applied`;
+//!   a failed apply leaves the save in place and says why). Stale digest:
 //!   409 `{kind: "conflict", message: "changed on disk since you loaded it", diff, digest}`;
 //!   rejected: 400 `{kind: "invalid", issues: [{path, line, column, message}], …}`;
 //! - `POST /config/validate` `{text}`: the same validation without writing;
@@ -22,6 +24,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use plb_backend::auth::service::entry;
 use plb_backend::auth::{Identity, Role};
+use plb_backend::config_store::apply::ApplyChoice;
 use plb_backend::config_store::service::{BackupView, ConfigError, NodeList, Saved};
 use plb_backend::config_store::ConfigView;
 use plb_backend::ports::config::{BackupInfo, Digest};
@@ -31,6 +34,7 @@ use plb_domain::proxlb::validate::{Context, Issue, Report};
 use plb_domain::service::BackendKind;
 use serde::{Deserialize, Serialize};
 
+use crate::api::config::Applied;
 use crate::error::ApiError;
 use crate::server::auth::rest::Caller;
 use crate::server::state::ServerState;
@@ -54,6 +58,62 @@ pub struct SaveRequest {
     pub digest: Digest,
     /// The whole file; `'********'` where a secret is to stay as stored.
     pub text: String,
+    /// What to do with ProxLB after the write: `save` (default), `reload` or `restart`.
+    #[serde(default)]
+    pub apply: Option<String>,
+}
+
+/// `POST /api/config`'s answer: the write, and what applying it to ProxLB did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SaveAnswer {
+    /// The write.
+    #[serde(flatten)]
+    pub saved: Saved,
+    /// The reload or restart that followed, if one was asked for.
+    pub applied: Option<Applied>,
+}
+
+/// Parses the `apply` word of a save (REST or form).
+pub(crate) fn apply_choice(word: Option<&str>) -> Result<ApplyChoice, ApiError> {
+    ApplyChoice::parse(word.unwrap_or_default()).ok_or_else(|| ApiError::Invalid {
+        message: "apply must be save, reload or restart".to_owned(),
+    })
+}
+
+/// Reloads or restarts ProxLB after a save, as `who` chose (the service checks the role, keeps
+/// one action at a time and audits it). `None` for a plain save.
+pub(crate) async fn apply_saved(
+    state: &AppState,
+    who: &Identity,
+    choice: ApplyChoice,
+) -> Option<Applied> {
+    use plb_domain::service::ServiceAction;
+
+    let action = match choice {
+        ApplyChoice::Save => return None,
+        ApplyChoice::Reload => ServiceAction::Reload,
+        ApplyChoice::Restart => ServiceAction::Restart,
+    };
+    let result = state.proxlb.service.act(who, action).await;
+    Some(match result {
+        Ok(_) => Applied {
+            action: action.as_str().to_owned(),
+            ok: true,
+            message: match choice {
+                ApplyChoice::Reload => "ProxLB was reloaded: it reads the file after its current sleep. A change under proxmox_api needs a restart.".to_owned(),
+                _ => "ProxLB was restarted with the new file and balances at once.".to_owned(),
+            },
+        },
+        Err(e) => Applied {
+            action: action.as_str().to_owned(),
+            ok: false,
+            message: format!(
+                "Saved, but the {} failed: {}",
+                action.as_str(),
+                ApiError::from(e)
+            ),
+        },
+    })
 }
 
 /// `POST /api/config/validate`.
@@ -238,8 +298,9 @@ async fn save(
     State(state): State<AppState>,
     Caller(who): Caller,
     Json(request): Json<SaveRequest>,
-) -> Result<Json<Saved>, Refused> {
+) -> Result<Json<SaveAnswer>, Refused> {
     who.require(Role::Operator)?;
+    let choice = apply_choice(request.apply.as_deref())?;
     let ctx = context(&state).await;
     let config = state.config.clone();
     let before = request.digest.clone();
@@ -258,7 +319,9 @@ async fn save(
         &result,
     )
     .await;
-    Ok(Json(result?))
+    let saved = result?;
+    let applied = apply_saved(&state, &who, choice).await;
+    Ok(Json(SaveAnswer { saved, applied }))
 }
 
 async fn toggle(

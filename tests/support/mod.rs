@@ -188,3 +188,35 @@ pub async fn signed_in_router(state: &AppState) -> Router {
     let token = token(state, "tests", TokenScope::Operate).await;
     signed_in(router::build(state.clone()), &token)
 }
+
+/// Stands in for `python3 -m proxlb`: `-v` prints the version; otherwise it writes a ProxLB line
+/// every 20 ms until SIGINT, which it answers like ProxLB (a last line, exit 0). SIGHUP makes it
+/// log "reload requested" (as ProxLB does on a reload) and go on.
+const FAKE_INTERPRETER: &str = r#"#!/bin/sh
+if [ "$3" = "-v" ]; then echo "ProxLB version: 2.3.0"; exit 0; fi
+trap 'echo "2026-11-22 17:49:18,000 - ProxLB - INFO - ProxLB terminated by user."; exit 0' INT
+trap 'echo "2026-11-22 17:49:18,000 - ProxLB - INFO - reload requested"' HUP
+n=0
+while true; do
+  n=$((n+1))
+  echo "2026-11-22 17:49:17,282 - ProxLB - INFO - line $n"
+  sleep 0.02
+done
+"#;
+
+/// Writes the fake interpreter into `dir` and points `settings` at it and at `config`, with the
+/// process backend: a real child process that the real backend starts, signals and stops.
+pub fn fake_process_backend(
+    settings: &mut Settings,
+    dir: &std::path::Path,
+    config: std::path::PathBuf,
+) {
+    use std::os::unix::fs::PermissionsExt;
+    let python = dir.join("fake-python");
+    std::fs::write(&python, FAKE_INTERPRETER).unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    settings.proxlb_service =
+        plb_backend::settings::ProxlbService::Only(plb_domain::service::BackendKind::Process);
+    settings.proxlb_python = Some(python);
+    settings.proxlb_config = config;
+}

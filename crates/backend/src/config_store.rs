@@ -2,6 +2,7 @@
 //! [`crate::ports::config::ConfigStore`] port, backups, lossless YAML edits, PyYAML-equal loading,
 //! the one write path ([`service::ConfigService`]) and the on-disk change watcher.
 
+pub mod apply;
 pub mod backup;
 pub mod edit;
 pub mod file;

@@ -76,6 +76,22 @@ impl Node {
     pub fn type_name(&self) -> &'static str {
         self.value.type_name()
     }
+
+    /// Whether both hold the same value, wherever they stand in their files.
+    pub fn same_value(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Seq(a), Value::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_value(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, va), (kb, vb))| ka.same_value(kb) && va.same_value(vb))
+            }
+            (a, b) => a == b,
+        }
+    }
 }
 
 impl Value {
