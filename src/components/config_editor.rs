@@ -3,7 +3,9 @@
 //! cursor to it), "Save" that first shows the pending change as a diff, and a conflict panel
 //! when the file changed on disk (theirs vs yours, nothing typed is lost).
 //!
-//! A textarea rather than an editor crate keeps the WASM small. Without JavaScript it is a plain
+//! A textarea rather than an editor crate keeps the WASM small: with JavaScript, a `<pre>` under
+//! the transparent textarea shows the same text coloured by `plb_domain::yaml_highlight` (a few
+//! line rules, a few KB of WASM). Without JavaScript it is a plain
 //! form: the textarea, the digest as a hidden field, and Save posting to [`SaveConfig`]
 //! (redirected back with the outcome; the file's own validation shows on the page).
 
@@ -37,6 +39,7 @@ pub fn ConfigEditor(
     let disabled = read_only.is_some();
     let area = NodeRef::<leptos::html::Textarea>::new();
     let gutter = NodeRef::<leptos::html::Div>::new();
+    let overlay = NodeRef::<leptos::html::Pre>::new();
 
     // Validate answers in place, so it is offered once JavaScript runs (effects run only in
     // the browser); without it, Save validates and the outcome comes back in the URL.
@@ -173,7 +176,7 @@ pub fn ConfigEditor(
                 }
             >
                 <input type="hidden" name="digest" value=move || digest.get() />
-                <div class="plb-config__editor">
+                <div class="plb-config__editor" class:plb-config__editor--highlighted=move || scripted.get()>
                     <div class="plb-config__gutter" node_ref=gutter aria-hidden="true">
                         {move || {
                             let marked = issue_lines.get();
@@ -189,6 +192,13 @@ pub fn ConfigEditor(
                                 .collect_view()
                         }}
                     </div>
+                    <div class="plb-config__code">
+                    // With JavaScript the text is drawn coloured underneath a transparent
+                    // textarea (same font, padding and scroll); without it, the textarea shows
+                    // its own text.
+                    <pre class="plb-config__highlight" node_ref=overlay aria-hidden="true" hidden=move || !scripted.get()>
+                        {move || if scripted.get() { text.with(|t| highlighted(t)) } else { ().into_any() }}
+                    </pre>
                     <textarea
                         class="plb-config__text"
                         name="text"
@@ -205,11 +215,16 @@ pub fn ConfigEditor(
                             #[cfg(feature = "hydrate")]
                             if let (Some(a), Some(g)) = (area.get_untracked(), gutter.get_untracked()) {
                                 g.set_scroll_top(a.scroll_top());
+                                if let Some(o) = overlay.get_untracked() {
+                                    o.set_scroll_top(a.scroll_top());
+                                    o.set_scroll_left(a.scroll_left());
+                                }
                             }
                         }
                     >
                         {doc.text.clone()}
                     </textarea>
+                    </div>
                 </div>
                 <div class="plb-config__actions">
                     <button
@@ -317,6 +332,26 @@ pub fn ConfigEditor(
             })}
         </section>
     }
+}
+
+/// `text` as coloured spans (`plb-yaml__<class>`), line by line, for the overlay.
+fn highlighted(text: &str) -> AnyView {
+    use plb_domain::yaml_highlight::{highlight_line, Token};
+
+    let mut spans = Vec::new();
+    for line in text.split('\n') {
+        for (token, range) in highlight_line(line) {
+            let part = line[range].to_owned();
+            spans.push(if token == Token::Plain {
+                view! { <span>{part}</span> }.into_any()
+            } else {
+                let class = format!("plb-yaml__{}", token.class());
+                view! { <span class=class>{part}</span> }.into_any()
+            });
+        }
+        spans.push(view! { <span>"\n"</span> }.into_any());
+    }
+    spans.collect_view().into_any()
 }
 
 /// Errors and warnings with line:column; clicking one calls `on_pick`.

@@ -20,6 +20,7 @@ pub mod service;
 pub mod theme;
 pub mod units;
 pub mod view;
+pub mod yaml_highlight;
 
 pub use server_info::ServerInfo;
 pub use theme::ThemeChoice;
