@@ -309,6 +309,8 @@ async fn save_and_reload_or_restart_applies_the_file_to_a_real_child_and_is_audi
         .await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let first_pid = started["pid"].as_u64().unwrap();
+    // Its signal handlers are set once it logs (like ProxLB, after the interpreter starts).
+    assert!(logged(&app.state, "line 1").await, "the child never logged");
     let load = || async {
         let (_, view) = app
             .call(Method::GET, "/api/config", &app.viewer, None)
@@ -346,20 +348,10 @@ async fn save_and_reload_or_restart_applies_the_file_to_a_real_child_and_is_audi
     assert_eq!(answer["applied"]["action"], "reload", "{answer}");
     assert_eq!(answer["applied"]["ok"], true, "{answer}");
     assert!(app.file().contains("enable: false"));
-    let reloaded = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        loop {
-            let page = app.state.proxlb.logs.query(&plb_domain::logs::LogQuery {
-                search: Some("reload requested".into()),
-                ..Default::default()
-            });
-            if !page.entries.is_empty() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-    assert!(reloaded.is_ok(), "the child never saw the SIGHUP");
+    assert!(
+        logged(&app.state, "reload requested").await,
+        "the child never saw the SIGHUP"
+    );
     let (_, status_now) = app
         .call(Method::GET, "/api/status", &app.viewer, None)
         .await;
@@ -423,4 +415,22 @@ async fn save_and_reload_or_restart_applies_the_file_to_a_real_child_and_is_audi
         .await;
     assert_eq!(status, StatusCode::OK);
     app.state.shutdown.cancel();
+}
+
+/// Whether a log line containing `needle` arrives within 20 s.
+async fn logged(state: &AppState, needle: &str) -> bool {
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let page = state.proxlb.logs.query(&plb_domain::logs::LogQuery {
+                search: Some(needle.into()),
+                ..Default::default()
+            });
+            if !page.entries.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .is_ok()
 }

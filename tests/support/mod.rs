@@ -191,17 +191,26 @@ pub async fn signed_in_router(state: &AppState) -> Router {
 
 /// Stands in for `python3 -m proxlb`: `-v` prints the version; otherwise it writes a ProxLB line
 /// every 20 ms until SIGINT, which it answers like ProxLB (a last line, exit 0). SIGHUP makes it
-/// log "reload requested" (as ProxLB does on a reload) and go on.
-const FAKE_INTERPRETER: &str = r#"#!/bin/sh
-if [ "$3" = "-v" ]; then echo "ProxLB version: 2.3.0"; exit 0; fi
-trap 'echo "2026-11-22 17:49:18,000 - ProxLB - INFO - ProxLB terminated by user."; exit 0' INT
-trap 'echo "2026-11-22 17:49:18,000 - ProxLB - INFO - reload requested"' HUP
-n=0
-while true; do
-  n=$((n+1))
-  echo "2026-11-22 17:49:17,282 - ProxLB - INFO - line $n"
-  sleep 0.02
-done
+/// log "reload requested" (as ProxLB does on a reload) and go on. Python, like ProxLB, and not
+/// sh: a shell started with SIGINT ignored (any `cmd &` of a non-interactive shell, as CI runs
+/// may be) cannot trap it, while Python's `signal.signal` can.
+const FAKE_INTERPRETER: &str = r#"#!/usr/bin/env python3
+import signal, sys, time
+if sys.argv[3:4] == ["-v"]:
+    print("ProxLB version: 2.3.0")
+    sys.exit(0)
+def stop(*_):
+    print("2026-11-22 17:49:18,000 - ProxLB - INFO - ProxLB terminated by user.", flush=True)
+    sys.exit(0)
+def reload(*_):
+    print("2026-11-22 17:49:18,000 - ProxLB - INFO - reload requested", flush=True)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGHUP, reload)
+n = 0
+while True:
+    n += 1
+    print(f"2026-11-22 17:49:17,282 - ProxLB - INFO - line {n}", flush=True)
+    time.sleep(0.02)
 "#;
 
 /// Writes the fake interpreter into `dir` and points `settings` at it and at `config`, with the
