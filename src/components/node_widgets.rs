@@ -130,6 +130,7 @@ mod tests {
             pve_version: "9.1.2".into(),
             maintenance: vec![MaintenanceSource::Config],
             ignored: true,
+            schedule: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use plb_domain::explain::describe_maintenance;
 use plb_domain::guest_query::GuestQuery;
 use plb_domain::projection::NodeDetailView;
 use plb_domain::proxlb::decision::MoveDecision;
-use plb_domain::proxlb::maintenance::MaintenanceSource;
+use plb_domain::proxlb::maintenance::{MaintenanceSource, ScheduleWindow};
 use plb_domain::units::{format_bytes, plural};
 use plb_domain::view::{GuestRow, LoadPoint, NodeRow};
 
@@ -107,6 +107,14 @@ fn NodeDetail(
                     }
                         .into_any()
                 }}
+                {(!node.schedule.is_empty()).then(|| view! {
+                    <h3 class="plb-card__subtitle">"Scheduled windows (maintenance_nodes_schedule)"</h3>
+                    <ul class="plb-schedule" data-testid="node-schedule">
+                        {node.schedule.iter().map(|w| view! {
+                            <li class:plb-schedule__item--active=w.active>{describe_window(w)}</li>
+                        }).collect_view()}
+                    </ul>
+                })}
                 <NodeToggles
                     node=node.name.clone()
                     path=format!("/nodes/{}", node.name)
@@ -136,5 +144,77 @@ fn NodeDetail(
                 <a href=all_guests>{format!("All {guests_total} in the guests view")}</a>
             </p>
         })}
+    }
+}
+
+/// A schedule entry for people: when it starts, how long, and when it next opens or closes
+/// (in ProxLB's local time).
+fn describe_window(window: &ScheduleWindow) -> String {
+    let Some(start) = window.start else {
+        return format!(
+            "{}: ignored by ProxLB (expected a weekday and a time, such as \"Monday, 8:00\")",
+            window.entry
+        );
+    };
+    let span = |minutes: i64| {
+        let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+        match (days, hours, mins) {
+            (0, 0, m) => format!("{m} min"),
+            (0, h, 0) => format!("{h} h"),
+            (0, h, m) => format!("{h} h {m} min"),
+            (d, h, _) => format!("{d} d {h} h"),
+        }
+    };
+    let when = format!(
+        // The day's Debug name is its English name, as ProxLB's config spells it.
+        "{:?}, {}:{:02} for {} h",
+        start.weekday, start.hour, start.minute, window.duration_hours
+    );
+    let drain = if window.pre_migration_minutes > 0 {
+        format!(
+            ", draining from {} before",
+            span(i64::from(window.pre_migration_minutes))
+        )
+    } else {
+        String::new()
+    };
+    let state = match (window.active, window.minutes_to_change) {
+        (true, Some(m)) => format!("in maintenance now, until in {}", span(m)),
+        (true, None) => "in maintenance now".to_owned(),
+        (false, Some(m)) => format!("next in {}", span(m)),
+        (false, None) => "never opens (no duration)".to_owned(),
+    };
+    format!("{when}{drain}: {state}")
+}
+
+#[cfg(test)]
+mod tests {
+    use plb_domain::proxlb::maintenance::{ScheduleStart, Weekday};
+
+    use super::*;
+
+    #[test]
+    fn windows_say_when_they_open_and_close() {
+        let mut window = ScheduleWindow {
+            entry: "Monday, 8:00".into(),
+            start: Some(ScheduleStart {
+                weekday: Weekday::Monday,
+                hour: 8,
+                minute: 0,
+            }),
+            duration_hours: 2,
+            pre_migration_minutes: 30,
+            active: false,
+            minutes_to_change: Some(8 * 60 + 30),
+        };
+        assert_eq!(
+            describe_window(&window),
+            "Monday, 8:00 for 2 h, draining from 30 min before: next in 8 h 30 min"
+        );
+        window.active = true;
+        window.minutes_to_change = Some(135);
+        assert!(describe_window(&window).ends_with("in maintenance now, until in 2 h 15 min"));
+        window.start = None;
+        assert!(describe_window(&window).contains("ignored by ProxLB"));
     }
 }

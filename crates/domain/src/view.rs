@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::proxlb::config::{Mode, Resource};
 use crate::proxlb::decision::MoveDecision;
-use crate::proxlb::maintenance::{LocalTime, MaintenanceSource, Weekday};
+use crate::proxlb::maintenance::{
+    schedule_windows, LocalTime, MaintenanceSource, ScheduleWindow, Weekday,
+};
 use crate::proxlb::tags::{classify_tag, TagMeaning};
 use crate::proxlb::{
     evaluate, ClusterSnapshot, Decision, EvaluationInput, GuestKind, GuestStatus, NodeStatus,
@@ -159,6 +161,9 @@ pub struct NodeRow {
     pub maintenance: Vec<MaintenanceSource>,
     /// In `ignore_nodes`: ProxLB leaves it and its guests out.
     pub ignored: bool,
+    /// Its `maintenance_nodes_schedule` entries, with their state now.
+    #[serde(default)]
+    pub schedule: Vec<ScheduleWindow>,
 }
 
 impl NodeRow {
@@ -411,6 +416,11 @@ pub fn build_cluster_view(
                 pve_version: node.pve_version.clone(),
                 maintenance: maintenance.map(|m| m.sources.clone()).unwrap_or_default(),
                 ignored: maintenance.is_some_and(|m| m.ignored),
+                schedule: schedule_windows(
+                    &config.proxmox_cluster,
+                    &node.name,
+                    local_time(now_unix, utc_offset_seconds),
+                ),
             }
         })
         .collect();

@@ -302,8 +302,116 @@ pub fn maintenance_overview(
     }
 }
 
+/// One `maintenance_nodes_schedule` entry of a node, as the Nodes view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleWindow {
+    /// The entry as written (`"Monday, 8:00"`).
+    pub entry: String,
+    /// The parsed start; `None`: ProxLB ignores the entry (it logs a warning).
+    pub start: Option<ScheduleStart>,
+    /// Window length in hours after the start (`duration`).
+    pub duration_hours: u32,
+    /// Minutes before the start at which ProxLB begins draining (`pre-migration`).
+    pub pre_migration_minutes: u32,
+    /// The window (pre-migration included) is open at `now`.
+    pub active: bool,
+    /// Minutes from `now` until the window next opens (its pre-migration start); while it is
+    /// open, minutes until it closes.
+    pub minutes_to_change: Option<i64>,
+}
+
+/// The schedule entries of `node` with their state at `now` (ProxLB's local time).
+pub fn schedule_windows(
+    cluster: &ProxmoxClusterConfig,
+    node: &str,
+    now: LocalTime,
+) -> Vec<ScheduleWindow> {
+    let schedule = &cluster.maintenance_nodes_schedule;
+    let now_minute = now.minute_of_week();
+    schedule
+        .schedules
+        .get(node)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|entry| {
+                    let start = parse_schedule(entry);
+                    let (active, minutes_to_change) = match start {
+                        Some(start) => {
+                            let occurrence = LocalTime {
+                                weekday: start.weekday,
+                                hour: start.hour,
+                                minute: start.minute,
+                            }
+                            .minute_of_week();
+                            let opens = |week: i64| {
+                                occurrence + week * MINUTES_PER_WEEK
+                                    - i64::from(schedule.pre_migration)
+                            };
+                            let closes = |week: i64| {
+                                occurrence
+                                    + week * MINUTES_PER_WEEK
+                                    + i64::from(schedule.duration) * 60
+                            };
+                            match (-1..=1)
+                                .find(|w| opens(*w) <= now_minute && now_minute < closes(*w))
+                            {
+                                Some(week) => (true, Some(closes(week) - now_minute)),
+                                None => {
+                                    let next = (-1..=2).map(opens).find(|o| *o > now_minute);
+                                    (false, next.map(|o| o - now_minute))
+                                }
+                            }
+                        }
+                        None => (false, None),
+                    };
+                    ScheduleWindow {
+                        entry: entry.clone(),
+                        start,
+                        duration_hours: schedule.duration,
+                        pre_migration_minutes: schedule.pre_migration,
+                        active,
+                        minutes_to_change,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schedule_windows_tell_when_they_open_and_close() {
+        let mut cluster = ProxmoxClusterConfig::default();
+        cluster.maintenance_nodes_schedule.duration = 2;
+        cluster.maintenance_nodes_schedule.pre_migration = 30;
+        cluster.maintenance_nodes_schedule.schedules.insert(
+            "pve1".into(),
+            vec!["Monday, 8:00".into(), "Fooday, 1:00".into()],
+        );
+        let at = |weekday, hour, minute| LocalTime {
+            weekday,
+            hour,
+            minute,
+        };
+        // Sunday 23:00: opens Monday 7:30, in 8 h 30 min.
+        let windows = schedule_windows(&cluster, "pve1", at(Weekday::Sunday, 23, 0));
+        assert_eq!(windows.len(), 2);
+        assert!(!windows[0].active);
+        assert_eq!(windows[0].minutes_to_change, Some(8 * 60 + 30));
+        assert_eq!(windows[1].start, None, "ProxLB ignores it");
+        // Monday 7:45 (pre-migration): open, closes at 10:00.
+        let open = &schedule_windows(&cluster, "pve1", at(Weekday::Monday, 7, 45))[0];
+        assert!(open.active);
+        assert_eq!(open.minutes_to_change, Some(2 * 60 + 15));
+        // Monday 10:00: closed again; next week.
+        let after = &schedule_windows(&cluster, "pve1", at(Weekday::Monday, 10, 0))[0];
+        assert!(!after.active);
+        assert_eq!(after.minutes_to_change, Some(7 * 24 * 60 - 150));
+        assert!(schedule_windows(&cluster, "pve2", at(Weekday::Monday, 8, 0)).is_empty());
+    }
+
     use super::*;
     use crate::proxlb::cluster::NodeStatus;
     use proptest::prelude::*;
