@@ -105,3 +105,34 @@ test("maintenance toggle asks first, says what ProxLB will do, then writes the l
   await page.getByRole("dialog", { name: "Take pve1 out of maintenance?" }).getByRole("button", { name: "Turn off", exact: true }).click();
   await expect.poll(() => /maintenance_nodes:[^\n]*pve1/.test(onDisk())).toBe(false);
 });
+
+test("a backup shows its diff and restores the file it holds", async ({ page, javaScriptEnabled }) => {
+  const before = onDisk();
+  // A save makes a backup of the file as it was.
+  await page.goto("/config");
+  const editor = page.getByTestId("config-text");
+  const text = await editor.inputValue();
+  await editor.fill(text.replace(/balanciness: \d+/, "balanciness: 13"));
+  await page.getByTestId("config-save").click();
+  if (javaScriptEnabled !== false) {
+    await page.getByTestId("config-confirm-save").click();
+    await expect(page.getByTestId("config-notice")).toContainText("Saved");
+  } else {
+    await expect(page).toHaveURL(/outcome=saved/);
+  }
+  expect(onDisk()).toContain("balanciness: 13");
+  // The newest backup (first row) is the file before that save: its diff to the current file
+  // adds the new value, and restoring it (after a confirmation) brings the old file back.
+  await page.goto("/config");
+  const newest = page.getByTestId("config-backups").locator("tbody tr").first();
+  await newest.getByRole("link", { name: "Diff" }).click();
+  await expect(page.getByTestId("config-backup-diff")).toContainText("+  balanciness: 13");
+  await expect(page.getByTestId("config-backup-diff")).not.toContainText("token_secret: ");
+  await page.getByTestId("config-backups").locator("tbody tr").first().getByRole("link", { name: "Restore…" }).click();
+  const dialog = page.getByRole("dialog", { name: /Restore the backup of/ });
+  await expect(dialog).toContainText("The current file is backed up first");
+  expect(onDisk()).toContain("balanciness: 13");
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  if (javaScriptEnabled === false) await expect(page).toHaveURL(/outcome=saved/);
+  await expect.poll(onDisk).toBe(before);
+});
