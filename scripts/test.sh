@@ -91,7 +91,7 @@ step clippy-ssr check cargo clippy --locked --workspace --all-targets --features
 step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default-features --features hydrate \
   --target wasm32-unknown-unknown -- -D warnings
 step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
-step cargo-test cargo-test cargo test --locked --workspace --features proxlb-web/ssr
+step cargo-test cargo-test cargo test --locked --no-fail-fast --workspace --features proxlb-web/ssr
 # Size budgets of the shipped bundle (issue 12), checked on the release build's output: sizes are
 # deterministic for a given tree, so this is a check, not a timing assert. The page-size budgets
 # (dashboard HTML at 10,000 guests ≤ 100 KB, …) are tests: tests/projections.rs.
