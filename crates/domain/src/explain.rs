@@ -1,5 +1,13 @@
 //! ProxLB's decision in plain words, for the UI and the REST API alike.
 
+mod balancing;
+
+pub use balancing::{
+    describe_candidate, describe_guest_choice, describe_guest_outcome, describe_method_check,
+    describe_no_fit, describe_not_moved, describe_pass_trigger, describe_quirk_at,
+    describe_rejection, describe_target, describe_value,
+};
+
 use crate::proxlb::config::Mode;
 use crate::proxlb::maintenance::MaintenanceSource;
 use crate::proxlb::plan::PlannedMove;

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod balancing;
 pub mod calendar;
 pub mod explain;
 pub mod guest_query;

@@ -6,6 +6,12 @@
 //! The guest list travels in [`CompactGuests`]: columns instead of one object per guest, node
 //! names and tags by index, so 10,000 guests cost a fraction of the row-per-object JSON.
 
+mod balancing;
+
+pub use balancing::{
+    rejection_kind, BalancingProjection, MoveLine, BALANCING_LIST, BALANCING_MOVES,
+};
+
 use serde::{Deserialize, Serialize};
 
 use crate::explain::{describe_note, describe_reason};

@@ -59,8 +59,143 @@ pub fn format_clock_utc(unix: u64) -> String {
     )
 }
 
+/// The unit a bare number (no suffix) is read in by [`parse_size`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeUnit {
+    /// Bytes.
+    Bytes,
+    /// KiB.
+    Kib,
+    /// MiB (`qm create --memory`, Terraform's `memory` in MiB).
+    Mib,
+    /// GiB (Proxmox disk sizes such as `local-lvm:32`).
+    Gib,
+}
+
+impl SizeUnit {
+    fn bytes(self) -> u64 {
+        match self {
+            SizeUnit::Bytes => 1,
+            SizeUnit::Kib => 1 << 10,
+            SizeUnit::Mib => 1 << 20,
+            SizeUnit::Gib => 1 << 30,
+        }
+    }
+}
+
+/// Why a size could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Nothing given.
+    #[error("the size is empty")]
+    Empty,
+    /// Not a number with an optional unit.
+    #[error(
+        "`{0}` is not a size: use a number with an optional unit B, K, M, G or T (e.g. 4G, 512M)"
+    )]
+    Invalid(String),
+    /// Too large for 64 bits.
+    #[error("`{0}` is too large")]
+    TooLarge(String),
+}
+
+/// Reads a size such as `4G`, `4GiB`, `512M`, `1.5T`, `4096` or `100B`. Units are binary
+/// (K = 1024, as Proxmox uses them), case-insensitive, with an optional `i` and `B`
+/// (`4g`, `4GB`, `4GiB` are all 4 GiB); a bare number is in `default_unit`. Fractions are
+/// allowed and rounded down to whole bytes.
+pub fn parse_size(text: &str, default_unit: SizeUnit) -> Result<u64, SizeError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(SizeError::Empty);
+    }
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let invalid = || SizeError::Invalid(text.to_owned());
+    if number.is_empty() || number.matches('.').count() > 1 {
+        return Err(invalid());
+    }
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" => default_unit.bytes(),
+        "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(invalid()),
+    };
+    match number.split_once('.') {
+        None => number
+            .parse::<u64>()
+            .map_err(|_| SizeError::TooLarge(text.to_owned()))?
+            .checked_mul(factor)
+            .ok_or_else(|| SizeError::TooLarge(text.to_owned())),
+        Some((whole, fraction)) => {
+            let value: f64 = format!(
+                "{}.{}",
+                if whole.is_empty() { "0" } else { whole },
+                fraction
+            )
+            .parse()
+            .map_err(|_| invalid())?;
+            let bytes = value * factor as f64;
+            if bytes >= u64::MAX as f64 {
+                Err(SizeError::TooLarge(text.to_owned()))
+            } else {
+                Ok(bytes as u64)
+            }
+        }
+    }
+}
+
+/// A memory size for the best-node query: a bare number is MiB, like `qm create --memory 4096`.
+pub fn parse_memory(text: &str) -> Result<u64, SizeError> {
+    parse_size(text, SizeUnit::Mib)
+}
+
+/// A disk size for the best-node query: a bare number is GiB, like Proxmox disk sizes
+/// (`local-lvm:32`).
+pub fn parse_disk(text: &str) -> Result<u64, SizeError> {
+    parse_size(text, SizeUnit::Gib)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{parse_disk, parse_memory, parse_size, SizeError, SizeUnit};
+
+    #[test]
+    fn sizes_read_binary_units_and_bare_numbers_in_the_default_unit() {
+        assert_eq!(parse_memory("4096"), Ok(4096 << 20));
+        assert_eq!(parse_memory("4G"), Ok(4 << 30));
+        assert_eq!(parse_memory("4 GiB"), Ok(4 << 30));
+        assert_eq!(parse_memory("4gb"), Ok(4 << 30));
+        assert_eq!(parse_memory("512M"), Ok(512 << 20));
+        assert_eq!(parse_memory("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_memory("100B"), Ok(100));
+        assert_eq!(parse_disk("32"), Ok(32 << 30));
+        assert_eq!(parse_disk("1T"), Ok(1 << 40));
+        assert_eq!(parse_size("2K", SizeUnit::Bytes), Ok(2048));
+        assert_eq!(parse_size("7", SizeUnit::Bytes), Ok(7));
+    }
+
+    #[test]
+    fn bad_sizes_are_errors() {
+        assert_eq!(parse_memory(""), Err(SizeError::Empty));
+        assert!(matches!(parse_memory("G"), Err(SizeError::Invalid(_))));
+        assert!(matches!(parse_memory("4X"), Err(SizeError::Invalid(_))));
+        assert!(matches!(parse_memory("-4G"), Err(SizeError::Invalid(_))));
+        assert!(matches!(parse_memory("1.2.3G"), Err(SizeError::Invalid(_))));
+        assert!(matches!(
+            parse_memory("99999999999999999999"),
+            Err(SizeError::TooLarge(_))
+        ));
+        assert!(matches!(
+            parse_memory("20000000T"),
+            Err(SizeError::TooLarge(_))
+        ));
+    }
+
     use super::{format_bytes, format_clock_utc, format_duration, plural};
 
     #[test]

@@ -26,6 +26,21 @@ pub struct SnapshotMeta {
     pub stale: Option<StaleInfo>,
     /// The Proxmox host answering (`host:port`), if any answered.
     pub host: Option<String>,
+    /// How complete and old ProxLB's RRD inputs (guest CPU means, PSI) are; `None`: not fetched.
+    #[serde(default)]
+    pub balancing_inputs: Option<BalancingInputs>,
+}
+
+/// Coverage and age of the RRD inputs ProxLB reads (fetched a budget at a time by the poller).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalancingInputs {
+    /// Running guests.
+    pub running_guests: usize,
+    /// Running guests whose CPU and PSI come from RRD like ProxLB's (the rest: instantaneous
+    /// CPU, no PSI).
+    pub guests_covered: usize,
+    /// When the oldest figure in use was fetched (Unix seconds).
+    pub oldest_unix: Option<u64>,
 }
 
 /// Why the data is stale, safe to show (kind of failure and host; no secrets, no paths).

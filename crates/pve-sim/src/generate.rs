@@ -274,6 +274,174 @@ pub fn large(nodes: usize, guests: usize, seed: u64) -> Scenario {
     }
 }
 
+/// Pools of [`balancing_case`] (the differential test configures rules for some of them).
+pub const CASE_POOLS: &[&str] = &["web", "db", "batch", "infra"];
+
+/// A small, loaded cluster for comparing balancers (the balancing differential test): `nodes`
+/// nodes `pve1`, `pve2`, ... with 8–48 threads and 32–256 GiB, `guests` guests with unique
+/// names (`vm-<vmid>`, `ct-<vmid>`) sized so the cluster is 40–85 % full, placed unevenly (the
+/// first node gets about three shares), about 90 % running; ProxLB tags for every rule kind
+/// (affinity and anti-affinity groups, single and multi-node pins, ignore), pool members of
+/// [`CASE_POOLS`], and on PVE 9 a few HA guests with node-affinity and resource-affinity rules.
+/// `pve8` makes the last node run PVE 8.4.1 (no HA rules then). Deterministic per seed.
+pub fn balancing_case(nodes: usize, guests: usize, seed: u64, pve8: bool) -> Scenario {
+    let nodes = nodes.max(2);
+    let mut rng = Rng(noise::mix(seed ^ 0xD1FF_BA1A_0CE5));
+    let node_specs: Vec<NodeSpec> = (0..nodes)
+        .map(|i| {
+            let cores = rng.choose(&[8, 16, 16, 24, 32, 48]);
+            let memory_gib = rng.choose(&[32, 64, 64, 96, 128, 256]);
+            let disk_gib = rng.choose(&[64, 100, 240, 480]);
+            let mut n = NodeSpec {
+                host_cpu: 0.01 + 0.05 * rng.unit(),
+                disk: ByteSize::gib(disk_gib),
+                disk_used: Some(ByteSize(
+                    (ByteSize::gib(disk_gib).0 as f64 * (0.05 + 0.8 * rng.unit())) as u64,
+                )),
+                ..NodeSpec::new(format!("pve{}", i + 1), cores, memory_gib)
+            };
+            if pve8 && i + 1 == nodes {
+                n.version = "8.4.1".to_string();
+            }
+            n
+        })
+        .collect();
+    let capacity: u64 = node_specs.iter().map(|n| n.memory.0).sum();
+    // Mean guest size so that the guests fill 40-85 % of the cluster's memory (used ~60 % of
+    // assigned on average).
+    let fill = 0.4 + 0.45 * rng.unit();
+    let mean_maxmem = (capacity as f64 * fill / 0.6 / guests.max(1) as f64).max(256.0 * 1048576.0);
+    let weights: Vec<f64> = (0..nodes)
+        .map(|i| if i == 0 { 3.0 } else { 0.5 + rng.unit() })
+        .collect();
+    let total_weight: f64 = weights.iter().sum();
+    let mut guest_specs = Vec::with_capacity(guests);
+    let mut ha_sids = Vec::new();
+    for i in 0..guests {
+        let vmid = 100 + i as u32;
+        let mut x = rng.unit() * total_weight;
+        let mut at = nodes - 1;
+        for (k, w) in weights.iter().enumerate() {
+            if x < *w {
+                at = k;
+                break;
+            }
+            x -= w;
+        }
+        let node = node_specs[at].name.clone();
+        let is_vm = rng.chance(0.7);
+        let maxmem = ByteSize(
+            ((mean_maxmem * (0.25 + 1.5 * rng.unit())) as u64 / 1048576).max(256) * 1048576,
+        );
+        let mut g = if is_vm {
+            let mut g = GuestSpec::vm(vmid, format!("vm-{vmid}"), node);
+            g.maxdisk = ByteSize::gib(rng.choose(&[16, 32, 64, 100, 200]));
+            g
+        } else {
+            let mut g = GuestSpec::ct(vmid, format!("ct-{vmid}"), node);
+            g.maxdisk = ByteSize::gib(rng.choose(&[8, 16, 32]));
+            g.disk = Some(ByteSize(
+                (g.maxdisk.0 as f64 * (0.1 + 0.7 * rng.unit())) as u64,
+            ));
+            g
+        };
+        g.cpus = rng.choose(&[1, 2, 2, 4, 4, 8]);
+        g.maxmem = maxmem;
+        g.mem = Some(ByteSize(
+            (maxmem.0 as f64 * (0.3 + 0.6 * rng.unit())) as u64,
+        ));
+        g.cpu = 0.02 + 0.9 * rng.unit() * rng.unit();
+        if rng.chance(0.9) {
+            g.status = GuestStatus::Running;
+        }
+        let mut tags = Vec::new();
+        match rng.below(100) {
+            0..=9 => tags.push(format!("plb_affinity_a{}", rng.below(3))),
+            10..=19 => tags.push(format!("plb_anti_affinity_x{}", rng.below(3))),
+            20..=25 => tags.push(format!(
+                "plb_pin_{}",
+                node_specs[rng.below(nodes as u64) as usize].name
+            )),
+            26..=28 => {
+                // Multi-node pin.
+                let a = rng.below(nodes as u64) as usize;
+                let b = (a + 1 + rng.below(nodes as u64 - 1) as usize) % nodes;
+                tags.push(format!("plb_pin_{}", node_specs[a].name));
+                tags.push(format!("plb_pin_{}", node_specs[b].name));
+            }
+            29..=32 => tags.push("plb_ignore_vm".to_string()),
+            _ => {}
+        }
+        if rng.chance(0.3) {
+            tags.push("prod".to_string());
+        }
+        g.tags = tags;
+        if rng.chance(0.3) {
+            g.pool = Some(rng.choose(CASE_POOLS).to_string());
+        }
+        if is_vm && !pve8 && rng.chance(0.05) {
+            g.ha = true;
+            ha_sids.push(g.sid());
+        }
+        guest_specs.push(g);
+    }
+    let mut ha_rules = Vec::new();
+    if ha_sids.len() >= 2 {
+        let (pin, apart) = ha_sids.split_at(ha_sids.len() / 2);
+        if !pin.is_empty() {
+            ha_rules.push(HaRuleSpec {
+                rule: "ha-pin".to_string(),
+                kind: HaRuleType::NodeAffinity,
+                resources: pin.to_vec(),
+                nodes: vec![
+                    node_specs[nodes - 1].name.clone(),
+                    node_specs[nodes / 2].name.clone(),
+                ],
+                affinity: None,
+                strict: false,
+                disable: false,
+                comment: None,
+            });
+        }
+        if apart.len() >= 2 {
+            ha_rules.push(HaRuleSpec {
+                rule: "ha-apart".to_string(),
+                kind: HaRuleType::ResourceAffinity,
+                resources: apart.to_vec(),
+                nodes: Vec::new(),
+                affinity: Some(Affinity::Negative),
+                strict: false,
+                disable: false,
+                comment: None,
+            });
+        }
+    }
+    Scenario {
+        cluster: ClusterSpec {
+            name: format!("case{seed}"),
+            crs: None,
+            options: Default::default(),
+        },
+        nodes: node_specs,
+        guests: guest_specs,
+        pools: CASE_POOLS
+            .iter()
+            .map(|id| PoolSpec {
+                poolid: (*id).to_string(),
+                comment: None,
+            })
+            .collect(),
+        ha_rules,
+        users: vec![UserSpec::new("root@pam", Some(ROOT_PASSWORD)).token(
+            "proxlb",
+            ROOT_TOKEN_SECRET,
+            false,
+            vec![],
+        )],
+        seed,
+    }
+}
+
 /// Parses a `--generate` size such as `64x10000` into (nodes, guests).
 pub fn parse_size(s: &str) -> Option<(usize, usize)> {
     let (n, g) = s.trim().split_once(['x', 'X'])?;
@@ -339,6 +507,29 @@ mod tests {
         s.validate().unwrap();
         assert_eq!((s.nodes.len(), s.guests.len()), (LARGE_NODES, LARGE_GUESTS));
         assert_eq!(s.nodes[63].name, "pve64");
+    }
+
+    #[test]
+    fn balancing_cases_are_valid_loaded_and_deterministic() {
+        for seed in 0..20 {
+            let s = balancing_case(
+                4 + (seed as usize % 5),
+                20 + seed as usize * 5,
+                seed,
+                seed % 4 == 3,
+            );
+            s.validate().unwrap();
+            let names: std::collections::BTreeSet<&str> =
+                s.guests.iter().map(|g| g.name.as_str()).collect();
+            assert_eq!(names.len(), s.guests.len(), "unique names");
+            let on_first = s.guests.iter().filter(|g| g.node == "pve1").count();
+            assert!(on_first > 0, "the first node is loaded");
+        }
+        let a = serde_json::to_string(&balancing_case(5, 40, 9, false)).unwrap();
+        assert_eq!(
+            a,
+            serde_json::to_string(&balancing_case(5, 40, 9, false)).unwrap()
+        );
     }
 
     #[test]

@@ -12,15 +12,19 @@
 // Every public item of this module tree is documented; keep it that way.
 #![warn(missing_docs)]
 
+pub mod best_node;
 pub mod cluster;
 pub mod config;
 pub mod decision;
+pub mod explanation;
 pub mod maintenance;
 pub mod plan;
 pub mod rules;
 pub mod tags;
+pub mod trace;
 pub mod usage;
 pub mod validate;
+pub mod what_if;
 pub mod yaml11;
 
 pub use cluster::{

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::cluster::GuestKind;
 use super::config::{BalancingConfig, Mode, Resource};
 use super::rules::{guest_violations, ProxlbView};
+use super::trace::{PlanTrace, StepOutcome, TracedGroup};
 use super::usage::{
     first_max_by, first_min_by, guest_usage, mark_hot, node_usages, spread, GuestUsage, NodeUsage,
     Spread,
@@ -190,6 +191,9 @@ pub struct PlanOutcome {
     pub nodes_after: Vec<NodeUsage>,
     /// Guest figures with hot marks.
     pub guests: Vec<GuestUsage>,
+    /// What the relocation pass did, guest by guest (for explanations; not serialised).
+    #[serde(skip)]
+    pub trace: PlanTrace,
 }
 
 struct SimGuest {
@@ -223,6 +227,7 @@ struct Sim<'a> {
     next_guest: Option<usize>,
     processed_psi: Vec<usize>,
     events: Vec<PlanEvent>,
+    trace: PlanTrace,
 }
 
 impl Sim<'_> {
@@ -291,6 +296,26 @@ impl Sim<'_> {
                 }
             }
         }
+    }
+
+    /// Nodes already used by the guest's anti-affinity groups of 2 or more (for the trace);
+    /// `None` when it is in no such group.
+    fn anti_used_nodes(&self, g: usize) -> Option<Vec<usize>> {
+        let mut groups = self
+            .anti
+            .iter()
+            .filter(|a| a.guests.len() > 1 && a.guests.contains(&g))
+            .peekable();
+        groups.peek()?;
+        let mut used: Vec<usize> = Vec::new();
+        for group in groups {
+            for &n in &group.used_nodes {
+                if !used.contains(&n) {
+                    used.push(n);
+                }
+            }
+        }
+        Some(used)
     }
 
     fn val_node_relationships(&mut self, g: usize) {
@@ -378,6 +403,11 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
         next_guest: None,
         processed_psi: Vec::new(),
         events: Vec::new(),
+        trace: PlanTrace {
+            method: balancing.method,
+            mode: balancing.mode,
+            ..PlanTrace::default()
+        },
     };
 
     let best_node = s.most_free_node(None).map(|n| s.nodes[n].node.clone());
@@ -391,6 +421,7 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
         nodes_before,
         nodes_after: Vec::new(),
         guests: Vec::new(),
+        trace: PlanTrace::default(),
     };
     if best_node.is_some() {
         let enforce = validate_affinity_map(view, balancing.enforce_affinity);
@@ -416,6 +447,7 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
     outcome.events = s.events;
     outcome.nodes_after = s.nodes;
     outcome.guests = s.guests;
+    outcome.trace = s.trace;
     outcome
 }
 
@@ -455,6 +487,8 @@ fn evacuate_maintenance(s: &mut Sim<'_>) {
         .collect();
     for g in on_maintenance {
         s.next_guest = Some(g);
+        let source = s.sim[g].current;
+        s.trace.evacuation(g, source, &s.nodes);
         let to = s.most_free_node(None);
         if to.is_some() {
             s.update_node_resources();
@@ -491,12 +525,23 @@ fn relocate(
     });
     let method = s.balancing.method;
     let mode = s.balancing.mode;
+    s.trace.set_groups(
+        affinity
+            .iter()
+            .map(|a| TracedGroup {
+                name: a.name.clone(),
+                guests: a.guests.clone(),
+                memory_used: a.memory_used,
+            })
+            .collect(),
+    );
     for (processed, group) in affinity.iter().enumerate() {
         let check = balance_check(&s.nodes, &s.guests, s.balancing);
         if !check.balance && !enforce_affinity && !enforce_pinning {
             s.events.push(PlanEvent::StoppedBalanced {
                 groups_processed: processed,
             });
+            s.trace.stopped_before_group = Some(processed);
             break;
         }
         s.most_free_node(None);
@@ -504,8 +549,17 @@ fn relocate(
             let source = s.sim[g].current;
             let highest = first_max_by(s.nodes.iter().map(|n| n.resource(method).used_percent));
             if highest != Some(source) {
+                s.trace.not_fullest(g, processed, source, highest, &s.nodes);
                 break;
             }
+            let step = s.trace.begin(
+                g,
+                processed,
+                source,
+                &s.nodes,
+                s.next_node,
+                StepOutcome::SkippedMemory,
+            );
             if !s.validate_node_resources(g) {
                 s.events.push(PlanEvent::SkippedGuest {
                     guest: s.view.guests[g].guest.name.clone(),
@@ -532,8 +586,24 @@ fn relocate(
             } else {
                 s.next_guest = Some(g);
             }
+            let anti_used = s.anti_used_nodes(g);
             s.val_anti_affinity(g);
+            let anti_pick = anti_used.as_ref().and(s.next_node);
             s.val_node_relationships(g);
+            let outcome = if s.next_guest == Some(g) {
+                StepOutcome::Assigned
+            } else {
+                StepOutcome::PsiNotTop
+            };
+            s.trace.finish(
+                step,
+                outcome,
+                anti_used.unwrap_or_default(),
+                anti_pick,
+                &s.sim[g].pins,
+                s.next_node,
+                s.next_guest,
+            );
             s.update_node_resources();
         }
     }

@@ -171,6 +171,17 @@ impl ProxlbView {
                 .or_default()
                 .push(guest);
         }
+        // Guest name → its pools in `/pools` order: asking every pool's member list per guest was
+        // quadratic (8 pools of ~1,000 names × 10,000 guests).
+        let mut pools_of: HashMap<&str, Vec<String>> = HashMap::new();
+        for pool in &snapshot.pools {
+            for member in &pool.members {
+                let pools = pools_of.entry(member.as_str()).or_default();
+                if pools.last() != Some(&pool.id) {
+                    pools.push(pool.id.clone());
+                }
+            }
+        }
         let mut guests: Vec<ViewGuest> = Vec::new();
         // Guest name → its slot in `guests` and every vmid seen under that name, in order. A
         // linear search here made the build quadratic (about 0.5 s at 10,000 guests).
@@ -183,7 +194,18 @@ impl ProxlbView {
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 for guest in on_node {
-                    let view = build_guest(guest, snapshot, config, &node_names, cluster_non_pve9);
+                    let pools = pools_of
+                        .get(guest.name.as_str())
+                        .cloned()
+                        .unwrap_or_default();
+                    let view = build_guest(
+                        guest,
+                        pools,
+                        snapshot,
+                        config,
+                        &node_names,
+                        cluster_non_pve9,
+                    );
                     // Python dict assignment: a repeated key keeps its slot but takes the new value.
                     match slots.get(guest.name.as_str()) {
                         Some(&slot) => {
@@ -226,6 +248,7 @@ impl ProxlbView {
 
 fn build_guest(
     guest: &Guest,
+    pools: Vec<String>,
     snapshot: &ClusterSnapshot,
     config: &ProxLbConfig,
     node_names: &[&str],
@@ -233,12 +256,6 @@ fn build_guest(
 ) -> ViewGuest {
     let tags = parse_guest_tags(&guest.tags, node_names);
     let pool_rules = config.balancing.pools.as_ref();
-    let pools: Vec<String> = snapshot
-        .pools
-        .iter()
-        .filter(|p| p.members.contains(&guest.name))
-        .map(|p| p.id.clone())
-        .collect();
     let ha_rules: Vec<&super::cluster::HaRule> = if cluster_non_pve9 {
         Vec::new()
     } else {
@@ -931,13 +948,44 @@ pub fn guest_violations(view: &ProxlbView, guest: &ViewGuest) -> Vec<Violation> 
     out
 }
 
-/// All current violations, each reported once.
+/// All current violations, each reported once: the union of [`guest_violations`] over every
+/// guest in order, computed once per group (per guest it was quadratic at 10,000 guests).
+/// Violations name their group (or, for a guest without a group, the guest), so groups never
+/// share one.
 pub fn current_violations(view: &ProxlbView) -> Vec<Violation> {
-    let mut out: Vec<Violation> = Vec::new();
+    let mut affinity: HashMap<&str, Vec<&ViewGuest>> = HashMap::new();
+    let mut anti: HashMap<&str, Vec<&ViewGuest>> = HashMap::new();
     for guest in &view.guests {
-        for violation in guest_violations(view, guest) {
-            if !out.contains(&violation) {
-                out.push(violation);
+        if let Some(group) = guest.effective_affinity_group() {
+            affinity.entry(group).or_default().push(guest);
+        }
+        for (group, _) in &guest.anti_affinity_groups {
+            let members = anti.entry(group.as_str()).or_default();
+            // A guest naming the group twice is one member.
+            if !members.last().is_some_and(|m| std::ptr::eq(*m, guest)) {
+                members.push(guest);
+            }
+        }
+    }
+    let mut out: Vec<Violation> = Vec::new();
+    let mut seen_affinity: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen_anti: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for guest in &view.guests {
+        match guest.effective_affinity_group() {
+            Some(group) if seen_affinity.insert(group) => {
+                let members = affinity.get(group).map(Vec::as_slice).unwrap_or_default();
+                out.extend(affinity_group_violations(view, Some(group), members));
+            }
+            Some(_) => {}
+            None => out.extend(affinity_group_violations(view, None, &[guest])),
+        }
+        for (group, _) in &guest.anti_affinity_groups {
+            if seen_anti.insert(group.as_str()) {
+                let members = anti
+                    .get(group.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                out.extend(anti_group_violations(view, group, members));
             }
         }
     }
