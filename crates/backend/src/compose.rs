@@ -13,6 +13,7 @@ use crate::auth::{AuthConfig, AuthService, ProxmoxLogin};
 use crate::clock::SystemClock;
 use crate::config_store::{self, ConfigService, FileConfigStore};
 use crate::ports::{Clock, ClusterConnector};
+use crate::services::balancing::BalancingService;
 use crate::services::cluster::{ClusterOptions, ClusterService};
 use crate::services::migrations::MigrationService;
 use crate::services::proxlb::Proxlb;
@@ -115,6 +116,14 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
             },
         );
     }
+    let balancing = BalancingService::new(
+        config.clone(),
+        cluster.clone(),
+        proxlb.clone(),
+        auth.clone(),
+        Arc::clone(&ports.clock),
+        settings.utc_offset_minutes * 60,
+    );
     Ok(AppState {
         settings: Arc::new(settings),
         clock: ports.clock,
@@ -125,5 +134,6 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         proxlb,
         migrations,
         config,
+        balancing,
     })
 }

@@ -13,9 +13,9 @@ use plb_domain::proxlb::ProxLbConfig;
 use crate::error::NotConfigured;
 use crate::pve_wire::dto::{
     ClusterOptions, ClusterResource, ClusterStatusEntry, GuestConfig, GuestKind, GuestListEntry,
-    HaManagerStatus, HaResource, HaRule, HaStatusEntry, NodeListEntry, NodeRrdPoint, NodeStatus,
-    Permissions, PoolDetail, PoolSummary, ResourceFilter, RrdCf, RrdTimeframe, TaskEntry,
-    VersionInfo,
+    GuestRrdPoint, HaManagerStatus, HaResource, HaRule, HaStatusEntry, NodeListEntry, NodeRrdPoint,
+    NodeStatus, Permissions, PoolDetail, PoolSummary, ResourceFilter, RrdCf, RrdTimeframe,
+    TaskEntry, VersionInfo,
 };
 use crate::pve_wire::{PveError, REQUIRED_PRIVILEGES};
 
@@ -115,6 +115,19 @@ pub trait PveApi: Send + Sync {
         vmid: u32,
     ) -> Result<GuestConfig, PveError> {
         not_provided(&format!("/nodes/{node}/{}/{vmid}/config", kind.as_str()))
+    }
+    /// `GET /nodes/{node}/{qemu|lxc}/{vmid}/rrddata?timeframe=…&cf=…` (ProxLB's guest CPU and
+    /// PSI inputs).
+    async fn guest_rrddata(
+        &self,
+        node: &str,
+        kind: GuestKind,
+        vmid: u32,
+        timeframe: RrdTimeframe,
+        cf: RrdCf,
+    ) -> Result<Vec<GuestRrdPoint>, PveError> {
+        let _ = (timeframe, cf);
+        not_provided(&format!("/nodes/{node}/{}/{vmid}/rrddata", kind.as_str()))
     }
     /// `GET /pools?poolid=…` (the pool with its members).
     async fn pool(&self, poolid: &str) -> Result<PoolDetail, PveError> {

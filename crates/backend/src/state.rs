@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AuthService;
 use crate::config_store::ConfigService;
 use crate::ports::Clock;
+use crate::services::balancing::BalancingService;
 use crate::services::cluster::ClusterService;
 use crate::services::migrations::MigrationService;
 use crate::services::proxlb::Proxlb;
@@ -36,4 +37,6 @@ pub struct AppState {
     pub migrations: MigrationService,
     /// ProxLB's configuration file: masked reads, validation and the one guarded write path.
     pub config: ConfigService,
+    /// The Balancing view: settings, plan, what-if, best node and run now.
+    pub balancing: BalancingService,
 }

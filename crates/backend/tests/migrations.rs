@@ -346,6 +346,7 @@ async fn moves_on_the_simulator_are_recorded_with_their_task_initiator_and_durat
                 interval: Duration::from_secs(600),
                 node_status: false,
                 node_history: false,
+                rrd_budget: 0,
             },
             utc_offset_seconds: 0,
         },

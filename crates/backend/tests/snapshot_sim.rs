@@ -27,6 +27,7 @@ fn spawn(client: PveClient, interval: Duration) -> (SnapshotHandle, Cancellation
             node_status: true,
             // Off here: these tests count requests per cycle without the history calls.
             node_history: false,
+            rrd_budget: 0,
         },
         cancel.clone(),
     );

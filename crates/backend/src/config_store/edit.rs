@@ -7,6 +7,7 @@
 
 use std::str::FromStr;
 
+use plb_domain::balancing::settings::{KeyChange, KeyValue};
 use plb_domain::proxlb::yaml11::plain_would_coerce;
 use plb_domain::secret::SECRET_MASK;
 use yaml_edit::{Mapping, ScalarValue, Sequence, YamlFile, YamlNode};
@@ -189,6 +190,91 @@ pub fn set_list_member(
         _ => return Ok(text.to_owned()),
     }
     Ok(file.to_string())
+}
+
+/// Replaces the string list at `path` (sections…, key) with `items`, creating it (block style)
+/// where missing; an existing list keeps its style and position. Unchanged text when equal.
+pub fn set_string_list(text: &str, path: &[&str], items: &[String]) -> Result<String, EditError> {
+    let (file, root) = parse(text)?;
+    let Some((key, sections)) = path.split_last() else {
+        return Err(EditError::Path {
+            path: String::new(),
+            reason: "empty path".to_owned(),
+        });
+    };
+    let map = section(&root, sections)?;
+    let existing = map.get(*key);
+    if existing.as_ref().is_some_and(|n| n.is_alias()) {
+        return Err(EditError::Path {
+            path: path.join("."),
+            reason: "it is an alias; edit it in the editor".to_owned(),
+        });
+    }
+    let list = match (map.get_sequence(*key), existing) {
+        (Some(list), _) => list,
+        (None, Some(node)) if !node.as_scalar().is_some_and(|s| s.is_null()) => {
+            return Err(EditError::Path {
+                path: path.join("."),
+                reason: "it is not a list".to_owned(),
+            })
+        }
+        (None, _) => {
+            map.set(*key, Sequence::new());
+            map.get_sequence(*key).ok_or_else(|| EditError::Path {
+                path: path.join("."),
+                reason: "it is not a list".to_owned(),
+            })?
+        }
+    };
+    let current: Vec<String> = list
+        .values()
+        .filter_map(|v| v.as_scalar().map(|s| s.as_string()))
+        .collect();
+    if current == items && list.values().count() == items.len() {
+        return Ok(text.to_owned());
+    }
+    for i in (0..list.values().count()).rev() {
+        list.remove(i);
+    }
+    for item in items {
+        list.push(string_scalar(item));
+    }
+    Ok(file.to_string())
+}
+
+/// Removes the key at `path` (sections…, key); unchanged text when it is not there.
+pub fn remove_key(text: &str, path: &[&str]) -> Result<String, EditError> {
+    let (file, root) = parse(text)?;
+    let Some((key, sections)) = path.split_last() else {
+        return Err(EditError::Path {
+            path: String::new(),
+            reason: "empty path".to_owned(),
+        });
+    };
+    let mut map = root;
+    for section in sections {
+        match map.get_mapping(*section) {
+            Some(inner) => map = inner,
+            None => return Ok(text.to_owned()),
+        }
+    }
+    if map.remove(*key).is_none() {
+        return Ok(text.to_owned());
+    }
+    Ok(file.to_string())
+}
+
+/// Applies one [`KeyChange`] (a balancing setting) losslessly.
+pub fn apply_change(text: &str, change: &KeyChange) -> Result<String, EditError> {
+    let path: Vec<&str> = change.path.iter().map(String::as_str).collect();
+    match &change.value {
+        KeyValue::Bool(b) => set_value(text, &path, &EditValue::Bool(*b)),
+        KeyValue::Int(i) => set_value(text, &path, &EditValue::Int(*i)),
+        KeyValue::Float(f) => set_value(text, &path, &EditValue::Float(*f)),
+        KeyValue::Str(s) => set_value(text, &path, &EditValue::Str(s.clone())),
+        KeyValue::StrList(items) => set_string_list(text, &path, items),
+        KeyValue::Remove => remove_key(text, &path),
+    }
 }
 
 /// A secret value's place: dotted path and byte range of the value.
@@ -384,5 +470,38 @@ mod tests {
         let broken = "proxmox_api:\n  pass: hunter2\n  user: [\n";
         assert!(!mask(broken).contains("hunter2"));
         assert!(unmask("proxmox_api:\n  token_secret: '********'\n", TEXT).is_err());
+    }
+
+    #[test]
+    fn lists_are_replaced_and_keys_removed_without_touching_the_rest() {
+        let text = "# head\nbalancing:\n  balance_types: [vm]  # which\n  memory_threshold: 80\n  live: true\n";
+        let out = set_string_list(
+            text,
+            &["balancing", "balance_types"],
+            &["vm".into(), "ct".into()],
+        )
+        .unwrap();
+        assert!(out.starts_with("# head\nbalancing:\n"), "{out}");
+        assert!(
+            out.contains("vm") && out.contains("ct") && out.contains("live: true"),
+            "{out}"
+        );
+        let removed = remove_key(&out, &["balancing", "memory_threshold"]).unwrap();
+        assert!(!removed.contains("memory_threshold"), "{removed}");
+        assert!(removed.contains("live: true"), "{removed}");
+        assert_eq!(
+            remove_key(&removed, &["service", "delay"]).unwrap(),
+            removed
+        );
+        let created = set_string_list(
+            "balancing:\n  live: true\n",
+            &["balancing", "balance_types"],
+            &["ct".into()],
+        )
+        .unwrap();
+        assert!(
+            created.contains("balance_types:") && created.contains("- ct"),
+            "{created}"
+        );
     }
 }

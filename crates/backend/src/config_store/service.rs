@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use plb_domain::balancing::settings::KeyChange;
 use plb_domain::proxlb::validate::{self, looks_like_ini, Context, Issue, Report};
 use plb_domain::proxlb::yaml11::Pos;
 use serde::{Deserialize, Serialize};
@@ -281,6 +282,21 @@ impl ConfigService {
         ctx: &Context,
     ) -> Result<Saved, ConfigError> {
         self.edit_now(base, ctx, |text| edit::set_value(text, path, value))
+    }
+
+    /// Writes several keys (balancing settings) as one lossless change based on `base`: a
+    /// stale `base` is a conflict, nothing is written.
+    pub fn apply_changes(
+        &self,
+        base: &Digest,
+        changes: &[KeyChange],
+        ctx: &Context,
+    ) -> Result<Saved, ConfigError> {
+        self.edit_now(Some(base), ctx, |text| {
+            changes.iter().try_fold(text.to_owned(), |text, change| {
+                edit::apply_change(&text, change)
+            })
+        })
     }
 
     /// Puts `node` on or off a node list (maintenance or ignore), losslessly.

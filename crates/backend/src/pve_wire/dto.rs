@@ -569,6 +569,36 @@ pub struct NodeRrdPoint {
     pub pressurememoryfull: Option<f64>,
 }
 
+/// One point of `GET /nodes/{node}/{qemu|lxc}/{vmid}/rrddata` with the columns ProxLB reads
+/// (`proxlb/utils/rrd.py`, `GuestRrdKey`); columns without data are absent.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct GuestRrdPoint {
+    /// Epoch seconds.
+    #[serde(default, deserialize_with = "opt_i64")]
+    pub time: Option<i64>,
+    /// CPU fraction of the guest's vCPUs.
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub cpu: Option<f64>,
+    /// CPU pressure "some", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressurecpusome: Option<f64>,
+    /// CPU pressure "full", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressurecpufull: Option<f64>,
+    /// IO pressure "some", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressureiosome: Option<f64>,
+    /// IO pressure "full", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressureiofull: Option<f64>,
+    /// Memory pressure "some", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressurememorysome: Option<f64>,
+    /// Memory pressure "full", percent (PVE 9).
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub pressurememoryfull: Option<f64>,
+}
+
 /// Guest type in node-local paths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use plb_domain::proxlb::{ClusterSnapshot, Guest, Pool, ProxLbConfig};
-use plb_domain::view::{build_cluster_view, ClusterExtras, ClusterView, SnapshotMeta, StaleInfo};
+use plb_domain::view::{
+    build_cluster_view, BalancingInputs, ClusterExtras, ClusterView, SnapshotMeta, StaleInfo,
+};
 
 use crate::adapters::pve::convert;
 use crate::services::snapshot::{ClusterData, Section, SectionWarning, Snapshot};
@@ -68,6 +70,14 @@ pub fn meta(snapshot: &Snapshot) -> SnapshotMeta {
             },
         }),
         host: snapshot.failure.as_ref().and_then(|f| f.host.clone()),
+        balancing_inputs: snapshot.data.as_deref().and_then(|data| {
+            let status = data.inputs_status();
+            (status.oldest_unix.is_some()).then_some(BalancingInputs {
+                running_guests: status.running_guests,
+                guests_covered: status.guests_covered,
+                oldest_unix: status.oldest_unix,
+            })
+        }),
     }
 }
 
@@ -109,7 +119,7 @@ fn unavailable(warning: &SectionWarning) -> String {
 /// The domain's cluster model of one cycle's data.
 pub fn to_domain(data: &ClusterData) -> ClusterSnapshot {
     let maintenance = data.maintenance_nodes();
-    let nodes = data
+    let nodes: Vec<_> = data
         .nodes()
         .filter_map(|resource| {
             let name = resource.node.as_deref()?;
@@ -121,11 +131,26 @@ pub fn to_domain(data: &ClusterData) -> ClusterSnapshot {
         })
         .collect();
 
-    let guests: Vec<Guest> = data
+    let mut guests: Vec<Guest> = data
         .guests()
         .filter(|g| !g.template)
         .filter_map(convert::guest)
         .collect();
+    // ProxLB's inputs where the poller has them: the guest's CPU as its last hour's RRD mean
+    // and PSI from RRD (`proxlb/models/guests.py:84-111`), node PSI from RRD
+    // (`proxlb/models/nodes.py:89-128`). Without them: instantaneous CPU, no PSI.
+    for guest in &mut guests {
+        if let Some(inputs) = data.rrd.guests.get(&guest.vmid) {
+            guest.cpu_usage = inputs.cpu;
+            guest.psi = Some(inputs.psi);
+        }
+    }
+    let mut nodes = nodes;
+    for node in &mut nodes {
+        if let Some(inputs) = data.rrd.nodes.get(&node.name) {
+            node.psi = Some(inputs.psi);
+        }
+    }
 
     // Every pool PVE lists, also the empty ones; members from the guests' `pool` field.
     let mut pools: BTreeMap<String, Vec<String>> = data

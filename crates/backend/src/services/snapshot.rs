@@ -29,6 +29,7 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::rrd_inputs::{InputsStatus, RrdInputs};
 use crate::ports::{Clock, PveApi};
 use crate::pve_wire::dto::{
     quorum, ClusterOptions, ClusterResource, ClusterStatusEntry, HaRule, HaStatusEntry,
@@ -53,6 +54,9 @@ pub struct SnapshotConfig {
     /// Also fetch the last hour of `/nodes/{node}/rrddata` (AVERAGE) for every online node, for
     /// the node detail's load history (one request per online node, none per guest).
     pub node_history: bool,
+    /// Requests per cycle for ProxLB's RRD inputs (guest CPU means, guest and node PSI; two
+    /// per subject, oldest first; see [`super::rrd_inputs`]). 0 turns them off.
+    pub rrd_budget: usize,
 }
 
 impl Default for SnapshotConfig {
@@ -61,6 +65,7 @@ impl Default for SnapshotConfig {
             interval: DEFAULT_INTERVAL,
             node_status: true,
             node_history: true,
+            rrd_budget: super::rrd_inputs::DEFAULT_RRD_BUDGET,
         }
     }
 }
@@ -129,9 +134,21 @@ pub struct ClusterData {
     pub missing_privileges: Option<Vec<String>>,
     /// Optional sections that failed this cycle.
     pub warnings: Vec<SectionWarning>,
+    /// ProxLB's RRD inputs, refreshed a budget at a time (empty when `rrd_budget` is 0).
+    pub rrd: RrdInputs,
 }
 
 impl ClusterData {
+    /// How complete and how old ProxLB's RRD inputs are (`inputs_age` for the UI).
+    pub fn inputs_status(&self) -> InputsStatus {
+        let running: Vec<u32> = self
+            .guests()
+            .filter(|g| !g.template && g.status.as_deref() == Some("running"))
+            .filter_map(|g| g.vmid)
+            .collect();
+        self.rrd.status(&running)
+    }
+
     /// Node entries of `/cluster/resources`.
     pub fn nodes(&self) -> impl Iterator<Item = &ClusterResource> {
         self.resources.iter().filter(|r| r.is_node())
@@ -566,7 +583,24 @@ pub async fn fetch(
             Vec::new()
         }
     };
-    let (history, statuses) = tokio::join!(history, statuses);
+    let rrd = async {
+        if config.rrd_budget > 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            super::rrd_inputs::refresh(
+                api,
+                previous.map(|p| &p.rrd),
+                &resources,
+                config.rrd_budget,
+                now,
+            )
+            .await
+        } else {
+            RrdInputs::default()
+        }
+    };
+    let (history, statuses, rrd) = tokio::join!(history, statuses, rrd);
     let mut node_history = BTreeMap::new();
     for (node, result) in online.iter().zip(history) {
         match result {
@@ -599,6 +633,7 @@ pub async fn fetch(
         migrations,
         missing_privileges,
         warnings,
+        rrd,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod buffer;
 pub mod docker;
 pub mod none;
+pub mod plan_json;
 pub mod process;
 pub mod select;
 pub mod systemd;

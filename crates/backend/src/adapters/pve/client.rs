@@ -39,9 +39,9 @@ use crate::clock::SystemClock;
 use crate::ports::{Clock, PveApi};
 use crate::pve_wire::dto::{
     ClusterOptions, ClusterResource, ClusterStatusEntry, Envelope, ErrorBody, GuestConfig,
-    GuestKind, GuestListEntry, HaManagerStatus, HaResource, HaRule, HaStatusEntry, NodeListEntry,
-    NodeRrdPoint, NodeStatus, Permissions, PoolDetail, PoolSummary, ResourceFilter, RrdCf,
-    RrdTimeframe, TaskEntry, VersionInfo,
+    GuestKind, GuestListEntry, GuestRrdPoint, HaManagerStatus, HaResource, HaRule, HaStatusEntry,
+    NodeListEntry, NodeRrdPoint, NodeStatus, Permissions, PoolDetail, PoolSummary, ResourceFilter,
+    RrdCf, RrdTimeframe, TaskEntry, VersionInfo,
 };
 use crate::pve_wire::error::{privilege_from_message, PveError};
 
@@ -697,6 +697,25 @@ impl PveApi for PveClient {
     async fn node_version(&self, node: &str) -> Result<VersionInfo, PveError> {
         self.get(&format!("/nodes/{}/version", percent_encode(node)), &[])
             .await
+    }
+
+    async fn guest_rrddata(
+        &self,
+        node: &str,
+        kind: GuestKind,
+        vmid: u32,
+        timeframe: RrdTimeframe,
+        cf: RrdCf,
+    ) -> Result<Vec<GuestRrdPoint>, PveError> {
+        self.get(
+            &format!(
+                "/nodes/{}/{}/{vmid}/rrddata",
+                percent_encode(node),
+                kind.as_str()
+            ),
+            &[("timeframe", timeframe.as_str()), ("cf", cf.as_str())],
+        )
+        .await
     }
 
     async fn node_guests(

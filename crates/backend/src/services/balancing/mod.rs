@@ -1,0 +1,215 @@
+//! The Balancing view's use cases: the settings (read from ProxLB's file, saved through the
+//! one lossless write path of [`ConfigService`]), ProxLB's plan replayed on the latest cluster
+//! snapshot, the what-if of a candidate configuration, the explanation of one guest, the best
+//! node, and "run now" (a restart of the daemon, see [`run`]).
+//!
+//! Nothing here calls Proxmox: plans are computed on the poller's last snapshot, so a what-if
+//! costs one replay of ProxLB's calculation and no request.
+
+mod run;
+pub mod save;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use plb_domain::balancing::plan_view::{explain_guest, find_guest, GuestExplanation, PlanView};
+use plb_domain::balancing::run_now;
+use plb_domain::balancing::settings::BalancingSettings;
+use plb_domain::balancing::whatif::{diff, WhatIf};
+use plb_domain::balancing::wire::{Candidate, SettingsView};
+use plb_domain::proxlb::best_node::{best_node, BestNode, NewGuest, NoFit};
+use plb_domain::proxlb::decision::{evaluate, Decision, EvaluationInput};
+use plb_domain::proxlb::{ClusterSnapshot, ProxLbConfig};
+use plb_domain::view::local_time;
+
+use crate::adapters::config_file;
+use crate::auth::AuthService;
+use crate::config_store::ConfigService;
+use crate::error::Service;
+use crate::ports::config::{Digest, Writability};
+use crate::ports::Clock;
+use crate::services::cluster::ClusterService;
+use crate::services::cluster_view::to_domain;
+use crate::services::proxlb::Proxlb;
+use crate::Error;
+
+/// The balancing service. Cheap to clone.
+#[derive(Clone)]
+pub struct BalancingService {
+    config: ConfigService,
+    cluster: ClusterService,
+    proxlb: Proxlb,
+    auth: AuthService,
+    clock: Arc<dyn Clock>,
+    utc_offset_seconds: i64,
+}
+
+/// ProxLB's configuration as typed, with the digest of the bytes it was read from.
+pub struct Typed {
+    /// The configuration.
+    pub config: ProxLbConfig,
+    /// Digest of the file.
+    pub digest: Digest,
+}
+
+impl BalancingService {
+    /// The service over the application's config, cluster and ProxLB services.
+    pub fn new(
+        config: ConfigService,
+        cluster: ClusterService,
+        proxlb: Proxlb,
+        auth: AuthService,
+        clock: Arc<dyn Clock>,
+        utc_offset_seconds: i64,
+    ) -> Self {
+        Self {
+            config,
+            cluster,
+            proxlb,
+            auth,
+            clock,
+            utc_offset_seconds,
+        }
+    }
+
+    /// The file, parsed as ProxLB's typed configuration (blocking file IO off the workers).
+    pub async fn typed(&self) -> Result<Typed, Error> {
+        let store = Arc::clone(self.config.store());
+        let read = tokio::task::spawn_blocking(move || store.read())
+            .await
+            .map_err(Error::internal)?
+            .map_err(crate::config_store::ConfigError::from)?;
+        let config =
+            config_file::parse(std::path::Path::new("proxlb.yaml"), &read.text).map_err(|e| {
+                Error::Invalid {
+                    message: format!("ProxLB's configuration cannot be read: {e}"),
+                }
+            })?;
+        Ok(Typed {
+            config,
+            digest: read.digest,
+        })
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// The settings for the form, with the file's digest and whether a run may start now.
+    pub async fn settings(&self) -> Result<SettingsView, Error> {
+        let typed = self.typed().await?;
+        let pressure_reported = self
+            .cluster_snapshot()
+            .is_some_and(|s| s.nodes.iter().any(|n| n.psi.is_some()));
+        let run_refusal = run_now::check(
+            &typed.config,
+            &self.proxlb.service.status(),
+            &self.proxlb.logs.run_state(),
+            self.now_ms(),
+        )
+        .err();
+        Ok(SettingsView {
+            settings: BalancingSettings::of(&typed.config),
+            digest: typed.digest.0,
+            read_only: match self.config.store().writability() {
+                Writability::ReadOnly(why) => Some(why),
+                Writability::Atomic | Writability::InPlace => None,
+            },
+            pressure_reported,
+            run_refusal,
+        })
+    }
+
+    /// The domain's cluster model of the poller's last snapshot.
+    fn cluster_snapshot(&self) -> Option<ClusterSnapshot> {
+        let snapshot = self.cluster.snapshot()?;
+        snapshot.data.as_deref().map(to_domain)
+    }
+
+    fn snapshot_or_error(&self) -> Result<ClusterSnapshot, Error> {
+        self.cluster_snapshot().ok_or_else(|| Error::Unavailable {
+            service: Service::Proxmox,
+            detail: "no cluster snapshot yet".to_owned(),
+        })
+    }
+
+    fn decide(&self, snapshot: &ClusterSnapshot, config: &ProxLbConfig) -> Decision {
+        evaluate(EvaluationInput {
+            snapshot,
+            config,
+            now: self.local_now(),
+            dry_run: false,
+        })
+    }
+
+    /// ProxLB's plan with the configuration as saved.
+    pub async fn plan(&self) -> Result<PlanView, Error> {
+        let typed = self.typed().await?;
+        let snapshot = self.snapshot_or_error()?;
+        let decision = self.decide(&snapshot, &typed.config);
+        Ok(PlanView::of(&decision, &typed.config.balancing))
+    }
+
+    /// Today's plan and the candidate's, with their difference.
+    pub async fn what_if(&self, candidate: &Candidate) -> Result<WhatIf, Error> {
+        let typed = self.typed().await?;
+        let snapshot = self.snapshot_or_error()?;
+        let mut config = candidate.settings.apply_to(&typed.config);
+        if let Some(nodes) = &candidate.maintenance_nodes {
+            config.proxmox_cluster.maintenance_nodes = nodes.clone();
+        }
+        if let Some(nodes) = &candidate.ignore_nodes {
+            config.proxmox_cluster.ignore_nodes = nodes.clone();
+        }
+        let service = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let today = PlanView::of(
+                &service.decide(&snapshot, &typed.config),
+                &typed.config.balancing,
+            );
+            let candidate = PlanView::of(&service.decide(&snapshot, &config), &config.balancing);
+            WhatIf {
+                diff: diff(&today, &candidate),
+                today,
+                candidate,
+            }
+        })
+        .await
+        .map_err(Error::internal)
+    }
+
+    /// Why the guest `query` names (name or VMID) moves or stays.
+    pub async fn explain(&self, query: &str) -> Result<GuestExplanation, Error> {
+        let typed = self.typed().await?;
+        let snapshot = self.snapshot_or_error()?;
+        let guest = find_guest(&snapshot.guests, query).ok_or_else(|| Error::NotFound {
+            what: format!("guest {:?}", query.trim()),
+        })?;
+        let decision = self.decide(&snapshot, &typed.config);
+        Ok(explain_guest(&decision, &typed.config.balancing, guest))
+    }
+
+    /// The best node for a new guest of `request`'s size and rules, or (without a request) the
+    /// node ProxLB would choose now, as `proxlb -d -b`. `Ok(Err(no_fit))` says why no node fits.
+    pub async fn best_node_for(
+        &self,
+        request: Option<NewGuest>,
+    ) -> Result<Result<BestNode, NoFit>, Error> {
+        let typed = self.typed().await?;
+        let snapshot = self.snapshot_or_error()?;
+        let now = self.local_now();
+        Ok(best_node(&snapshot, &typed.config, now, request.as_ref()))
+    }
+
+    fn local_now(&self) -> plb_domain::proxlb::LocalTime {
+        let now = self
+            .clock
+            .now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        local_time(now, self.utc_offset_seconds)
+    }
+}
