@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod balancing;
 pub mod cluster;
 pub mod config;
 pub mod logs;

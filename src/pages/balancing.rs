@@ -1,15 +1,60 @@
-//! The Balancing view.
+//! The Balancing view (`/balancing`): ProxLB's plan with its reasons (a bar per node before and
+//! after), the guest explainer, the settings form with a what-if beside today's plan, and
+//! "Rebalance now" with live progress.
 
 use leptos::prelude::*;
 
-use crate::components::not_built::NotBuiltYet;
+use crate::api::balancing::get_balancing_page;
+use crate::components::balancing_explainer::GuestExplainer;
+use crate::components::balancing_form::BalancingForm;
+use crate::components::balancing_plan::PlanPanel;
+use crate::components::balancing_run::RunNowPanel;
+use crate::components::error_panel::ErrorPanel;
 use crate::components::page_header::PageHeader;
+use crate::components::user_menu::use_current_user;
+use crate::error::ApiError;
 
-/// ProxLB's balancing settings, a dry run, and a run now.
+/// ProxLB's balancing: the plan, why, what-if, settings and run now.
 #[component]
 pub fn BalancingPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_balancing_page());
+    let user = use_current_user();
     view! {
-        <PageHeader title="Balancing" subtitle="ProxLB's balancing settings, a dry run, and a run now." />
-        <NotBuiltYet what="Enable or disable balancing, choose method, mode, balanciness and thresholds, preview ProxLB's plan as a dry run, ask for the best node, and trigger a rebalance." />
+        <PageHeader title="Balancing" subtitle="What ProxLB would do now and why, what your changes would do, and a run now." />
+        <Transition fallback=|| view! { <p class="plb-loading">"Replaying ProxLB's calculation…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
+                {move || Suspend::new(async move {
+                    let data = data.await?;
+                    let can_operate = user.await.ok().flatten().is_some_and(|u| u.can_operate());
+                    let plan = data.plan.clone().ok();
+                    let plan_view = match data.plan {
+                        Ok(plan) => view! { <PlanPanel title="ProxLB's plan now" plan testid="plan-today" /> }.into_any(),
+                        Err(why) => view! { <p class="plb-message plb-message--error" role="alert">{format!("No plan yet: {why}")}</p> }.into_any(),
+                    };
+                    let settings = data.settings;
+                    Ok::<_, ApiError>(view! {
+                        <div class="plb-balancing">
+                            <div class="plb-balancing__main">
+                                {plan_view}
+                            </div>
+                            <div class="plb-balancing__side">
+                                <RunNowPanel plan refusal=settings.run_refusal.clone() can_operate />
+                            </div>
+                            <div class="plb-balancing__settings">
+                                <BalancingForm
+                                    saved=settings.settings
+                                    digest=settings.digest
+                                    pressure_reported=settings.pressure_reported
+                                    can_operate
+                                    read_only=settings.read_only
+                                />
+                            </div>
+                        </div>
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        // Outside the page's data boundary: it loads on its own (no nested Suspense there).
+        <GuestExplainer />
     }
 }

@@ -43,6 +43,8 @@ pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
         .merge(crate::server::migrations_rest::routes())
         // ProxLB's configuration: /api/config*, /api/maintenance, /api/ignore.
         .merge(crate::server::config_rest::routes())
+        // The Balancing view: /api/balancing/*.
+        .merge(crate::server::balancing_rest::routes())
         .layer(Extension(cache))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);

@@ -152,6 +152,7 @@ pub fn route_table() -> RouteTable {
         .chain(crate::server::auth::rest::PATHS)
         .chain(proxlb_rest::PATHS)
         .chain(crate::server::migrations_rest::PATHS)
+        .chain(crate::server::balancing_rest::PATHS)
         .map(|path| format!("/api{path}"))
         .collect();
     RouteTable {

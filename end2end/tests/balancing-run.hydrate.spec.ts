@@ -1,0 +1,54 @@
+import { test, expect } from "./fixtures";
+import { type APIRequestContext } from "@playwright/test";
+import { logHas, proxlbRunning, proxmoxApi, status } from "./proxlb";
+
+// Run now against the demo's real ProxLB 2.3.0: after a guest is moved by hand (so there is
+// something to balance), "Rebalance now" shows the plan, asks, restarts ProxLB, and the view
+// shows the run and its migrations live.
+
+/** Migrates up to `count` running VMs onto one node, as a person would (through Proxmox). */
+async function pileUp(api: APIRequestContext, count: number) {
+  const resources = await api.get("cluster/resources?type=vm");
+  expect(resources.ok()).toBeTruthy();
+  const vms = ((await resources.json()).data as Array<Record<string, unknown>>).filter(
+    (g) => g.type === "qemu" && g.status === "running" && !g.template && !g.lock,
+  );
+  const target = String(vms[0].node);
+  for (const vm of vms.filter((g) => g.node !== target).slice(0, count)) {
+    const migrate = await api.post(`nodes/${vm.node}/qemu/${vm.vmid}/migrate`, {
+      form: { target, online: "1" },
+    });
+    expect(migrate.ok(), await migrate.text()).toBeTruthy();
+  }
+}
+
+test("run now migrates guests in the simulator and the view shows it live", async ({ page }) => {
+  test.setTimeout(240_000);
+  await proxlbRunning(page);
+  // Wait for ProxLB's own first run to end: run now is refused while a run is in progress.
+  await expect.poll(async () => (await status(page)).run.state, { timeout: 180_000 }).toBe("sleeping");
+  await pileUp(await proxmoxApi(), 4);
+  // ProxLB Web's replay sees the pile-up: there is something to balance.
+  await expect
+    .poll(async () => ((await (await page.request.get("/api/balancing/plan")).json()).moves ?? []).length, {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(0);
+  const pid = (await status(page)).service.pid;
+  await page.goto("/balancing");
+  const panel = page.getByTestId("run-now");
+  await panel.getByTestId("run-now-button").click();
+  const dialog = page.getByRole("dialog", { name: "Rebalance now?" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText("By today's plan it would migrate");
+  // Nothing happened yet.
+  expect((await status(page)).service.pid).toBe(pid);
+  await dialog.getByTestId("confirm-run").click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(panel.getByTestId("run-now-outcome")).toContainText("ProxLB was started");
+  // Live: the run state and ProxLB's migration lines arrive without a reload.
+  await expect(panel.getByTestId("run-progress")).toContainText("Balancing: Starting to migrate", { timeout: 180_000 });
+  await expect(panel.getByTestId("run-progress")).toContainText("Finished: Balancing loop", { timeout: 180_000 });
+  await logHas(page, "Balancing: Starting to migrate");
+  await expect.poll(async () => (await status(page)).service.pid).not.toBe(pid);
+});

@@ -1,0 +1,274 @@
+//! The balancing endpoints through the whole router on a real file: settings read and saved
+//! losslessly (digest, 409 with theirs and yours, roles, range checks) and "run now" refused
+//! with its reason. Plans need a cluster and are covered where the simulator runs.
+#![cfg(feature = "ssr")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use plb_backend::compose;
+use plb_backend::Settings;
+use plb_domain::auth::TokenScope;
+use proxlb_web::server::router;
+use serde_json::{json, Value};
+
+const SAMPLE: &str = "# ProxLB\nproxmox_api:\n  hosts: [127.0.0.1:1]\n  user: root@pam\n  pass: 'pw-Do-Not-Leak-9' # pw\n\
+balancing:\n  enable: true   # keep this comment\n  balance_types: [vm]\n  balanciness: 10\n  memory_threshold: 80\n";
+
+struct App {
+    router: Router,
+    operator: String,
+    viewer: String,
+    path: std::path::PathBuf,
+    _data: tempfile::TempDir,
+}
+
+impl App {
+    async fn start() -> Self {
+        plb_backend::tls::install_crypto_provider();
+        let (mut settings, data) = support::private_settings(Settings::default());
+        let path = data.path().join("proxlb.yaml");
+        std::fs::write(&path, SAMPLE).unwrap();
+        settings.proxlb_config = path.clone();
+        let state = compose::wire(settings).await.unwrap();
+        let operator = support::token(&state, "ops", TokenScope::Operate).await;
+        let viewer = support::token(&state, "look", TokenScope::Read).await;
+        Self {
+            router: router::build(state),
+            operator,
+            viewer,
+            path,
+            _data: data,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let body = match body {
+            Some(v) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, _, text) = support::send(&self.router, request.body(body).unwrap()).await;
+        assert!(!text.contains("pw-Do-Not-Leak-9"), "{text}");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_are_read_and_saved_losslessly_with_roles_ranges_and_conflicts() {
+    let app = App::start().await;
+    let (status, view) = app
+        .call(Method::GET, "/api/balancing/settings", &app.viewer, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["settings"]["balanciness"], 10);
+    assert_eq!(view["settings"]["memory_threshold"], 80);
+    assert_eq!(view["settings"]["balance_types"], json!(["vm"]));
+    let digest = view["digest"].clone();
+    let mut settings = view["settings"].clone();
+
+    // A viewer may not save.
+    settings["balanciness"] = json!(7);
+    let body = json!({"digest": digest, "settings": settings});
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/balancing/settings",
+            &app.viewer,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Out of range: 400 by field, nothing written.
+    let mut bad = settings.clone();
+    bad["balanciness"] = json!(140);
+    let (status, refusal) = app
+        .call(
+            Method::POST,
+            "/api/balancing/settings",
+            &app.operator,
+            Some(json!({"digest": digest, "settings": bad})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refusal}");
+    assert_eq!(refusal["fields"][0]["field"], "balanciness");
+    assert_eq!(std::fs::read_to_string(&app.path).unwrap(), SAMPLE);
+
+    // Saved: only the changed keys' bytes change; comments stay; a cleared threshold is removed.
+    settings["memory_threshold"] = Value::Null;
+    settings["balance_types"] = json!(["vm", "ct"]);
+    let (status, saved) = app
+        .call(
+            Method::POST,
+            "/api/balancing/settings",
+            &app.operator,
+            Some(json!({"digest": digest, "settings": settings})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let file = std::fs::read_to_string(&app.path).unwrap();
+    assert!(
+        file.contains("enable: true   # keep this comment"),
+        "{file}"
+    );
+    assert!(file.contains("balanciness: 7"), "{file}");
+    assert!(!file.contains("memory_threshold"), "{file}");
+    assert!(file.contains("pass: 'pw-Do-Not-Leak-9' # pw"), "{file}");
+    let (_, reread) = app
+        .call(Method::GET, "/api/balancing/settings", &app.viewer, None)
+        .await;
+    assert_eq!(reread["settings"]["balance_types"], json!(["vm", "ct"]));
+    assert_eq!(reread["digest"], saved["digest"]);
+
+    // Stale digest: 409 with the file's settings (theirs) and the submitted ones (yours).
+    let mut mine = settings.clone();
+    mine["balanciness"] = json!(3);
+    let (status, conflict) = app
+        .call(
+            Method::POST,
+            "/api/balancing/settings",
+            &app.operator,
+            Some(json!({"digest": digest, "settings": mine})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    assert_eq!(conflict["kind"], "conflict");
+    assert_eq!(conflict["theirs"]["balanciness"], 7);
+    assert_eq!(conflict["yours"]["balanciness"], 3);
+    assert_eq!(conflict["digest"], saved["digest"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_now_needs_an_operator_and_says_why_it_is_refused() {
+    let app = App::start().await;
+    let (status, _) = app
+        .call(Method::POST, "/api/balancing/trigger", &app.viewer, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // No ProxLB backend is configured in this test: refused with that reason, nothing started.
+    let (status, refusal) = app
+        .call(Method::POST, "/api/balancing/trigger", &app.operator, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    assert!(
+        refusal.to_string().contains("cannot start ProxLB"),
+        "{refusal}"
+    );
+}
+
+/// GET `uri` with the demo app's token, as JSON.
+async fn demo_get(app: &support::TestApp, uri: &str) -> (StatusCode, Value) {
+    let request = app.request(Method::GET, uri).body(Body::empty()).unwrap();
+    let (status, _, text) = app.send(request).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_plan_explainer_what_if_and_best_node_agree_with_each_other() {
+    let app = support::TestApp::start(Settings {
+        demo: true,
+        demo_scenario: plb_backend::settings::DemoScenario::ThreeNode,
+        poll_interval: std::time::Duration::from_millis(500),
+        ..Settings::default()
+    })
+    .await;
+    // The first snapshot arrives within a moment; the unbalanced demo has moves.
+    let mut plan = Value::Null;
+    for _ in 0..60 {
+        let (status, body) = demo_get(&app, "/api/balancing/plan").await;
+        if status == StatusCode::OK {
+            plan = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let moves = plan["moves"].as_array().expect("a plan").clone();
+    assert!(!moves.is_empty(), "{plan}");
+    assert!(
+        plan["reasons"].to_string().contains("balanciness"),
+        "{plan}"
+    );
+    assert_eq!(plan["nodes"].as_array().unwrap().len(), 3);
+
+    // The explainer agrees with the plan.
+    let first = &moves[0];
+    let guest = first["guest"].as_str().unwrap();
+    let (status, why) = demo_get(&app, &format!("/api/balancing/explain?guest={guest}")).await;
+    assert_eq!(status, StatusCode::OK, "{why}");
+    assert_eq!(why["verdict"]["to"], first["to"], "{why}");
+    let (status, _) = demo_get(&app, "/api/balancing/explain?guest=no-such-guest").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Best node without parameters is the plan's; a guest larger than any node does not fit.
+    let (status, best) = demo_get(&app, "/api/balancing/best-node").await;
+    assert_eq!(status, StatusCode::OK, "{best}");
+    assert_eq!(best["node"], plan["best_node"], "{best}");
+    let (status, small) = demo_get(
+        &app,
+        "/api/balancing/best-node?cores=1&memory=512M&disk=8&type=vm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{small}");
+    assert!(small["node"].is_string(), "{small}");
+    let (status, huge) = demo_get(&app, "/api/balancing/best-node?memory=64T").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{huge}");
+    assert_eq!(
+        huge["nodes"]["candidates"].as_array().unwrap().len(),
+        3,
+        "{huge}"
+    );
+    let (status, _) = demo_get(&app, "/api/balancing/best-node?memory=lots").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // What-if: nothing is written; today's plan is as it was.
+    let (_, view) = demo_get(&app, "/api/balancing/settings").await;
+    let mut candidate = view["settings"].clone();
+    candidate["balanciness"] = json!(100);
+    let request = app
+        .request(Method::POST, "/api/balancing/what-if")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "settings": candidate }).to_string()))
+        .unwrap();
+    let (status, _, text) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let what_if: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(what_if["today"]["moves"], plan["moves"]);
+    // The demo's moves are forced by a violated anti-affinity rule, which no balanciness
+    // changes: the candidate is evaluated with its own settings and the diff accounts for it.
+    assert_eq!(
+        what_if["today"]["balanciness"],
+        view["settings"]["balanciness"]
+    );
+    assert_eq!(what_if["candidate"]["balanciness"], 100);
+    let candidate_moves = what_if["candidate"]["moves"].as_array().unwrap().len();
+    let diff = &what_if["diff"];
+    assert_eq!(
+        diff["unchanged"].as_u64().unwrap() as usize
+            + diff["added"].as_array().unwrap().len()
+            + diff["retargeted"].as_array().unwrap().len(),
+        candidate_moves,
+        "{what_if}"
+    );
+}
