@@ -43,10 +43,12 @@ CONTAINER2=proxlb-web-test-dns
 VOLUME=proxlb-web-test-data
 # The image's user (Dockerfile `USER`).
 APP_UID=65532
-# Image size budget: what the image measured when it was made small (21.2 MB on 2026-11-30,
-# docs/benchmarks.md) plus 10 %, so growth is a decision and not an accident; and never above
-# the spec's 200 MB.
-IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-23330000}"
+# Image size budget, so growth is a decision and not an accident; and never above the spec's
+# 200 MB. It was 21.2 MB when the image was made small (docs/benchmarks.md); the service, logs,
+# configuration and balancing work (bollard, yaml-edit, the new views) outgrew "that plus 10 %",
+# so the budget is now the scale issue's 25 MB target plus 10 %; the size each run reaches is
+# printed and kept in target/docker-test/image-size.txt.
+IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-27500000}"
 SPEC_LIMIT_BYTES=200000000
 # Extra curl arguments for every request except /healthz and the login itself: the API token
 # login_token makes (-H "Authorization: Bearer …"), set by the login check below.
@@ -180,7 +182,7 @@ within_budget() { # within_budget LIMIT — the image is at most LIMIT bytes
   echo "image size: $size bytes, limit $1"
   ((size <= $1))
 }
-check "the image is at most $IMAGE_BUDGET_BYTES bytes (size reached + 10 %)" within_budget "$IMAGE_BUDGET_BYTES"
+check "the image is at most $IMAGE_BUDGET_BYTES bytes (the 25 MB target + 10 %)" within_budget "$IMAGE_BUDGET_BYTES"
 check "the image is at most 200 MB (spec NF-03)" within_budget "$SPEC_LIMIT_BYTES"
 image_size >"$WORK/image-size.txt" 2>/dev/null || true
 non_root_user() { # the image declares a numeric, non-root USER
