@@ -95,10 +95,10 @@ step cargo-test cargo-test cargo test --locked --no-fail-fast --workspace --feat
 # Size budgets of the shipped bundle (issue 12), checked on the release build's output: sizes are
 # deterministic for a given tree, so this is a check, not a timing assert. The page-size budgets
 # (dashboard HTML at 10,000 guests ≤ 100 KB, …) are tests: tests/projections.rs.
-# The issue's target is 350 KB, not met: 791,000 is the size reached on 2026-11-30 with the
-# Service, Logs, Migrations and Configuration views (768,074) plus 3 %, so nothing grows unseen
-# (docs/benchmarks.md says what is big and what would shrink it).
-WASM_BR_BUDGET=${WASM_BR_BUDGET:-791000}
+# The issue's target is 350 KB, not met: 921,000 is the size reached on 2026-11-30 with the
+# Balancing view (893,814; 768,074 before it) plus 3 %, so nothing grows unseen
+# (docs/benchmarks.md says what is big and what would shrink it: `--cfg erase_components`).
+WASM_BR_BUDGET=${WASM_BR_BUDGET:-921000}
 wasm_budget() {
   local size
   size=$(stat -c %s target/site/pkg/proxlb_web.wasm.br) || return 1
