@@ -108,10 +108,14 @@ async fn the_plain_form_saves_losslessly_keeps_the_secret_and_refuses_a_stale_di
     let digest = digest_in(&html);
     assert!(!digest.is_empty());
 
-    // The editor's text as the browser would submit it: masked, one value changed.
+    // The editor's text as the browser would submit it: masked, one value changed, and with
+    // CRLF line breaks (HTML's form encoding of a textarea) that must not reach the LF file.
     let before = app.file();
+    assert!(!before.contains('\r'));
     let masked = before.replace(&format!("\"{TOKEN}\""), "'********'");
-    let edited = masked.replace("balanciness: 10", "balanciness: 11");
+    let edited = masked
+        .replace("balanciness: 10", "balanciness: 11")
+        .replace('\n', "\r\n");
     let (status, location) = app
         .form_post(
             "/sfn/config_save",

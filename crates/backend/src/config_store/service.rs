@@ -155,6 +155,17 @@ pub fn check(text: &str, ctx: &Context) -> Report {
     }
 }
 
+/// `submitted` with the line endings of the file on disk: browsers send a form's textarea with
+/// CRLF line breaks (HTML's form encoding), which must not turn an LF file into a CRLF one.
+/// A file that already uses CRLF keeps it.
+pub fn with_line_endings_of<'a>(submitted: &'a str, on_disk: &str) -> std::borrow::Cow<'a, str> {
+    if submitted.contains("\r\n") && !on_disk.contains("\r\n") {
+        std::borrow::Cow::Owned(submitted.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(submitted)
+    }
+}
+
 /// Unified diff of two texts (callers pass masked texts).
 pub fn diff(from_name: &str, from: &str, to_name: &str, to: &str) -> String {
     similar::TextDiff::from_lines(from, to)
@@ -232,7 +243,8 @@ impl ConfigService {
         ctx: &Context,
     ) -> Result<Saved, ConfigError> {
         let current = self.store.read()?;
-        let text = edit::unmask(submitted, &current.text)?;
+        let submitted = with_line_endings_of(submitted, &current.text);
+        let text = edit::unmask(&submitted, &current.text)?;
         self.commit(base, &text, ctx)
     }
 
