@@ -558,8 +558,12 @@ async fn run_all(cases: Vec<Case>, noise: f64) -> Vec<Outcome> {
     let python = proxlb_python();
     let jobs = env_usize("PLB_DIFF_JOBS", 4).max(2);
     let slots = Arc::new(Semaphore::new(jobs));
-    let dir = std::env::temp_dir().join(format!("plb-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Its own folder per call: the tests of this binary run side by side in one process.
+    let scratch = tempfile::Builder::new()
+        .prefix("plb-diff-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().to_path_buf();
     // Start every case's sim lazily: a case holds its two ProxLB slots while ProxLB runs.
     let handles: Vec<_> = cases
         .into_iter()
@@ -577,7 +581,7 @@ async fn run_all(cases: Vec<Case>, noise: f64) -> Vec<Outcome> {
     for h in handles {
         outcomes.push(h.await.unwrap());
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(scratch);
     outcomes
 }
 
