@@ -19,6 +19,8 @@
 //! `<workspace>/.venv/bin/python`; if it is missing the test FAILS.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -41,20 +43,6 @@ use tokio::sync::Semaphore;
 
 /// A frozen simulated "now" shared by both sides.
 const START: f64 = 1_795_365_000.0;
-
-fn proxlb_python() -> PathBuf {
-    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh (it installs ProxLB \
-         2.3.0 into <workspace>/.venv) or set PROXLB_PYTHON.",
-        path.display()
-    );
-    path
-}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -555,7 +543,7 @@ fn table(outcomes: &[Outcome]) -> String {
 
 async fn run_all(cases: Vec<Case>, noise: f64) -> Vec<Outcome> {
     plb_backend::tls::install_crypto_provider();
-    let python = proxlb_python();
+    let python = common::proxlb_python();
     let jobs = env_usize("PLB_DIFF_JOBS", 4).max(2);
     let slots = Arc::new(Semaphore::new(jobs));
     // Its own folder per call: the tests of this binary run side by side in one process.

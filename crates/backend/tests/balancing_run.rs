@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use plb_backend::auth::Identity;
@@ -20,19 +19,6 @@ use plb_domain::balancing::run_now::RunStart;
 use plb_domain::runs::RunState;
 use plb_domain::service::BackendKind;
 use plb_pve_sim::{SimConfig, Simulator, Timing};
-
-fn proxlb_python() -> PathBuf {
-    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "ProxLB is not installed: {} does not exist (scripts/setup.sh, or PROXLB_PYTHON)",
-        path.display()
-    );
-    path
-}
 
 fn operator() -> Identity {
     Identity {
@@ -102,7 +88,7 @@ async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulato
     let (mut settings, _data) = plb_backend::testing::private_settings(Settings::default());
     settings.proxlb_config = config;
     settings.proxlb_service = ProxlbService::Only(BackendKind::Process);
-    settings.proxlb_python = Some(proxlb_python());
+    settings.proxlb_python = Some(common::proxlb_python());
     settings.ca_file = sim.cert().map(|c| c.cert_path.clone());
     settings.poll_interval = Duration::from_secs(1);
     let state = compose::wire(settings).await.unwrap();

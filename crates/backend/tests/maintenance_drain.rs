@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,22 +20,9 @@ use plb_domain::proxlb::validate::Context;
 use plb_domain::service::ServiceState;
 use plb_pve_sim::{SimConfig, Simulator, Timing};
 
-fn proxlb_python() -> PathBuf {
-    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh or set PROXLB_PYTHON.",
-        path.display()
-    );
-    path
-}
-
 /// One ProxLB run (`daemon: false`) to its end; it must exit 0.
 async fn run_once(sim: &Simulator, config: &Path) {
-    let mut process = ProcessConfig::new(proxlb_python(), config.to_path_buf());
+    let mut process = ProcessConfig::new(common::proxlb_python(), config.to_path_buf());
     process.ca_file = sim.cert().map(|cert| cert.cert_path.clone());
     let backend = ProcessBackend::new(process);
     backend.start().await.unwrap();

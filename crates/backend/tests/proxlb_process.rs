@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use futures::stream::BoxStream;
@@ -21,20 +21,6 @@ use plb_domain::service::{ProblemKind, ServiceState, ServiceStatus};
 use plb_pve_sim::{FaultRule, SimConfig, Simulator, Timing};
 
 type Lines = BoxStream<'static, Result<SourceLine, ServiceError>>;
-
-fn proxlb_python() -> PathBuf {
-    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh (it installs ProxLB 2.3.0 \
-         into <workspace>/.venv) or set PROXLB_PYTHON to a python that has proxlb installed.",
-        path.display()
-    );
-    path
-}
 
 /// The demo cluster with fast migrations and constant usage, over HTTPS.
 async fn start_sim() -> Simulator {
@@ -69,7 +55,7 @@ fn backend(sim: &Simulator, dir: &Path) -> ProcessBackend {
     );
     let path = dir.join("proxlb.yaml");
     std::fs::write(&path, cfg).unwrap();
-    let mut config = ProcessConfig::new(proxlb_python(), path);
+    let mut config = ProcessConfig::new(common::proxlb_python(), path);
     config.ca_file = sim.cert().map(|cert| cert.cert_path.clone());
     ProcessBackend::new(config)
 }
@@ -330,7 +316,10 @@ async fn a_missing_interpreter_or_module_names_the_cause() {
     let python = dir.path().join("python-without-site");
     std::fs::write(
         &python,
-        format!("#!/bin/sh\nexec {} -S \"$@\"\n", proxlb_python().display()),
+        format!(
+            "#!/bin/sh\nexec {} -S \"$@\"\n",
+            common::proxlb_python().display()
+        ),
     )
     .unwrap();
     {
@@ -356,7 +345,7 @@ async fn a_config_error_fails_with_proxlbs_own_message() {
     // the last output lines instead.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("missing.yaml");
-    let proxlb = ProcessBackend::new(ProcessConfig::new(proxlb_python(), &config));
+    let proxlb = ProcessBackend::new(ProcessConfig::new(common::proxlb_python(), &config));
     proxlb.start().await.unwrap();
     let failed = wait_status(&proxlb, Duration::from_secs(60), |s| {
         s.state != ServiceState::Running

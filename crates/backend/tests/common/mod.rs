@@ -88,3 +88,20 @@ pub fn client(sim: &Simulator, credentials: PveCredentials, tls: TlsTrust) -> Pv
 pub fn count(sim: &Simulator, route: &str) -> u64 {
     sim.request_counts().get(route).copied().unwrap_or(0)
 }
+
+/// The Python that has ProxLB 2.3.0: `PROXLB_PYTHON`, else `<workspace>/.venv/bin/python`
+/// (scripts/setup.sh installs it there). Tests that need real ProxLB FAIL without it; they
+/// never pass silently.
+pub fn proxlb_python() -> PathBuf {
+    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh (it installs ProxLB 2.3.0 \
+         into <workspace>/.venv) or set PROXLB_PYTHON to a python that has proxlb installed.",
+        path.display()
+    );
+    path
+}
