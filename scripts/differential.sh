@@ -14,7 +14,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-REPORT="$(mktemp "${TMPDIR:-/tmp}/plb-differential.XXXXXX")"
+REPORT="$(mktemp)"
 trap 'rm -f "$REPORT"' EXIT
 status=0
 PLB_DIFF_SCENARIOS="${SCENARIOS:-300}" \

@@ -109,23 +109,56 @@ fn section(root: &Mapping, path: &[&str]) -> Result<Mapping, EditError> {
     Ok(current)
 }
 
-/// Sets `path` (sections…, key) to `value`, creating missing sections. Returns the new text.
-pub fn set_value(text: &str, path: &[&str], value: &EditValue) -> Result<String, EditError> {
-    let (file, root) = parse(text)?;
-    let Some((key, sections)) = path.split_last() else {
-        return Err(EditError::Path {
+/// `path` split into its key and the sections above it.
+fn split_path<'p>(path: &'p [&'p str]) -> Result<(&'p str, &'p [&'p str]), EditError> {
+    path.split_last()
+        .map(|(key, sections)| (*key, sections))
+        .ok_or_else(|| EditError::Path {
             path: String::new(),
             reason: "empty path".to_owned(),
-        });
+        })
+}
+
+/// The string list at `path` (sections…, key), missing sections created. Where the key is
+/// missing or null: an empty block list when `create`, else `None`. An alias or a value that is
+/// not a list is refused.
+fn list_at(root: &Mapping, path: &[&str], create: bool) -> Result<Option<Sequence>, EditError> {
+    let (key, sections) = split_path(path)?;
+    let map = section(root, sections)?;
+    let not_a_list = || EditError::Path {
+        path: path.join("."),
+        reason: "it is not a list".to_owned(),
     };
-    let map = section(&root, sections)?;
-    if map.get(*key).is_some_and(|n| n.is_alias()) {
+    let existing = map.get(key);
+    if existing.as_ref().is_some_and(|n| n.is_alias()) {
         return Err(EditError::Path {
             path: path.join("."),
             reason: "it is an alias; edit it in the editor".to_owned(),
         });
     }
-    map.set(*key, scalar(value));
+    match (map.get_sequence(key), existing) {
+        (Some(list), _) => Ok(Some(list)),
+        (None, Some(node)) if !node.as_scalar().is_some_and(|s| s.is_null()) => Err(not_a_list()),
+        (None, _) if !create => Ok(None),
+        (None, _) => {
+            map.set(key, Sequence::new());
+            map.get_sequence(key).map(Some).ok_or_else(not_a_list)
+        }
+    }
+}
+
+/// Sets `path` (sections…, key) to `value`, creating missing sections. Returns the new text.
+pub fn set_value(text: &str, path: &[&str], value: &EditValue) -> Result<String, EditError> {
+    let (file, root) = parse(text)?;
+    let (key, sections) = split_path(path)?;
+    let map = section(&root, sections)?;
+    if map.get(key).is_some_and(|n| n.is_alias()) {
+        return Err(EditError::Path {
+            path: path.join("."),
+            reason: "it is an alias; edit it in the editor".to_owned(),
+        });
+    }
+    map.set(key, scalar(value));
     Ok(file.to_string())
 }
 
@@ -142,37 +175,8 @@ pub fn set_list_member(
     present: bool,
 ) -> Result<String, EditError> {
     let (file, root) = parse(text)?;
-    let Some((key, sections)) = path.split_last() else {
-        return Err(EditError::Path {
-            path: String::new(),
-            reason: "empty path".to_owned(),
-        });
-    };
-    let map = section(&root, sections)?;
-    let existing = map.get(*key);
-    if existing.as_ref().is_some_and(|n| n.is_alias()) {
-        return Err(EditError::Path {
-            path: path.join("."),
-            reason: "it is an alias; edit it in the editor".to_owned(),
-        });
-    }
-    let list: Option<Sequence> = map.get_sequence(*key);
-    let list = match (list, existing) {
-        (Some(list), _) => list,
-        (None, Some(node)) if !node.as_scalar().is_some_and(|s| s.is_null()) => {
-            return Err(EditError::Path {
-                path: path.join("."),
-                reason: "it is not a list".to_owned(),
-            })
-        }
-        (None, _) if !present => return Ok(text.to_owned()),
-        (None, _) => {
-            map.set(*key, Sequence::new());
-            map.get_sequence(*key).ok_or_else(|| EditError::Path {
-                path: path.join("."),
-                reason: "it is not a list".to_owned(),
-            })?
-        }
+    let Some(list) = list_at(&root, path, present)? else {
+        return Ok(text.to_owned());
     };
     let positions: Vec<usize> = list
         .values()
@@ -196,35 +200,8 @@ pub fn set_list_member(
 /// where missing; an existing list keeps its style and position. Unchanged text when equal.
 pub fn set_string_list(text: &str, path: &[&str], items: &[String]) -> Result<String, EditError> {
     let (file, root) = parse(text)?;
-    let Some((key, sections)) = path.split_last() else {
-        return Err(EditError::Path {
-            path: String::new(),
-            reason: "empty path".to_owned(),
-        });
-    };
-    let map = section(&root, sections)?;
-    let existing = map.get(*key);
-    if existing.as_ref().is_some_and(|n| n.is_alias()) {
-        return Err(EditError::Path {
-            path: path.join("."),
-            reason: "it is an alias; edit it in the editor".to_owned(),
-        });
-    }
-    let list = match (map.get_sequence(*key), existing) {
-        (Some(list), _) => list,
-        (None, Some(node)) if !node.as_scalar().is_some_and(|s| s.is_null()) => {
-            return Err(EditError::Path {
-                path: path.join("."),
-                reason: "it is not a list".to_owned(),
-            })
-        }
-        (None, _) => {
-            map.set(*key, Sequence::new());
-            map.get_sequence(*key).ok_or_else(|| EditError::Path {
-                path: path.join("."),
-                reason: "it is not a list".to_owned(),
-            })?
-        }
+    let Some(list) = list_at(&root, path, true)? else {
+        return Ok(text.to_owned());
     };
     let current: Vec<String> = list
         .values()
@@ -245,12 +222,7 @@ pub fn set_string_list(text: &str, path: &[&str], items: &[String]) -> Result<St
 /// Removes the key at `path` (sections…, key); unchanged text when it is not there.
 pub fn remove_key(text: &str, path: &[&str]) -> Result<String, EditError> {
     let (file, root) = parse(text)?;
-    let Some((key, sections)) = path.split_last() else {
-        return Err(EditError::Path {
-            path: String::new(),
-            reason: "empty path".to_owned(),
-        });
-    };
+    let (key, sections) = split_path(path)?;
     let mut map = root;
     for section in sections {
         match map.get_mapping(*section) {
@@ -258,7 +230,7 @@ pub fn remove_key(text: &str, path: &[&str]) -> Result<String, EditError> {
             None => return Ok(text.to_owned()),
         }
     }
-    if map.remove(*key).is_none() {
+    if map.remove(key).is_none() {
         return Ok(text.to_owned());
     }
     Ok(file.to_string())
