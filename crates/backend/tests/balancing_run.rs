@@ -18,7 +18,6 @@ use plb_domain::auth::{AuthSource, CurrentUser, Role};
 use plb_domain::balancing::run_now::RunStart;
 use plb_domain::runs::RunState;
 use plb_domain::service::BackendKind;
-use plb_pve_sim::{SimConfig, Simulator, Timing};
 
 fn operator() -> Identity {
     Identity {
@@ -51,21 +50,7 @@ async fn eventually<T>(what: &str, within: Duration, mut f: impl AsyncFnMut() ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulator() {
     plb_backend::tls::install_crypto_provider();
-    let sim = Simulator::start(
-        common::demo(),
-        SimConfig {
-            noise: 0.0,
-            timing: Timing {
-                migration: 1.0,
-                ha_request: 1.0,
-                ha_delay: 1.0,
-                ..Timing::default()
-            },
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = common::start_fast_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("proxlb.yaml");
     // An hourly schedule: the only run in this test is the one run now starts.

@@ -18,7 +18,7 @@ use plb_backend::config_store::{ConfigService, FileConfigStore, NodeList};
 use plb_backend::ports::ServiceManager;
 use plb_domain::proxlb::validate::Context;
 use plb_domain::service::ServiceState;
-use plb_pve_sim::{SimConfig, Simulator, Timing};
+use plb_pve_sim::Simulator;
 
 /// One ProxLB run (`daemon: false`) to its end; it must exit 0.
 async fn run_once(sim: &Simulator, config: &Path) {
@@ -54,15 +54,7 @@ fn running_on(sim: &Simulator, node: &str) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_put_into_maintenance_is_drained_by_proxlb_and_refilled_after() {
     plb_backend::tls::install_crypto_provider();
-    let sim_config = SimConfig {
-        noise: 0.0,
-        timing: Timing {
-            migration: 1.0,
-            ..Timing::default()
-        },
-        ..SimConfig::default()
-    };
-    let sim = Simulator::start(common::demo(), sim_config).await.unwrap();
+    let sim = common::start_fast_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("proxlb.yaml");
     std::fs::write(

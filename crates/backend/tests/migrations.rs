@@ -473,7 +473,6 @@ async fn real_proxlb_moves_land_in_the_history_with_upid_outcome_and_duration() 
     use plb_backend::adapters::proxlb::process::{ProcessBackend, ProcessConfig};
     use plb_backend::adapters::proxlb::ProxlbBackend;
     use plb_backend::ports::ServiceManager;
-    use plb_pve_sim::{SimConfig, Timing};
 
     let python = std::env::var_os("PROXLB_PYTHON").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
@@ -486,21 +485,7 @@ async fn real_proxlb_moves_land_in_the_history_with_upid_outcome_and_duration() 
     );
     plb_backend::tls::install_crypto_provider();
     // The demo cluster in real time, with fast moves and steady usage.
-    let sim = Simulator::start(
-        demo(),
-        SimConfig {
-            noise: 0.0,
-            timing: Timing {
-                migration: 1.0,
-                ha_request: 1.0,
-                ha_delay: 1.0,
-                ..Timing::default()
-            },
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sim = start_fast_sim().await;
     let before: Vec<(u32, Option<String>)> = (100..=105)
         .chain(200..=203)
         .chain(110..=111)

@@ -18,25 +18,9 @@ use plb_backend::adapters::proxlb::process::{ProcessBackend, ProcessConfig};
 use plb_backend::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
 use plb_domain::logs::LogStream;
 use plb_domain::service::{ProblemKind, ServiceState, ServiceStatus};
-use plb_pve_sim::{FaultRule, SimConfig, Simulator, Timing};
+use plb_pve_sim::{FaultRule, Simulator};
 
 type Lines = BoxStream<'static, Result<SourceLine, ServiceError>>;
-
-/// The demo cluster with fast migrations and constant usage, over HTTPS.
-async fn start_sim() -> Simulator {
-    plb_backend::tls::install_crypto_provider();
-    let config = SimConfig {
-        noise: 0.0,
-        timing: Timing {
-            migration: 1.0,
-            ha_request: 1.0,
-            ha_delay: 1.0,
-            ..Timing::default()
-        },
-        ..SimConfig::default()
-    };
-    Simulator::start(common::demo(), config).await.unwrap()
-}
 
 /// A daemon-mode config at INFO with a one-minute schedule, trusting the simulator's
 /// certificate through `REQUESTS_CA_BUNDLE` (TLS verification stays on).
@@ -102,7 +86,7 @@ async fn wait_status(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_real_proxlb_start_logs_migration_reload_stop_restart() {
-    let sim = start_sim().await;
+    let sim = common::start_fast_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let proxlb = backend(&sim, dir.path());
     let mut lines = proxlb.follow(None, 0).await.unwrap();
@@ -229,7 +213,7 @@ async fn runs_real_proxlb_start_logs_migration_reload_stop_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_shows_as_failed_with_its_traceback_and_is_not_restarted() {
-    let sim = start_sim().await;
+    let sim = common::start_fast_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let proxlb = backend(&sim, dir.path());
     // Login and permission check succeed; the first call of the first run, GET /nodes, fails.

@@ -105,3 +105,20 @@ pub fn proxlb_python() -> PathBuf {
     );
     path
 }
+
+/// The demo cluster in real time with fast migrations (1 s, HA requests too) and constant usage,
+/// over HTTPS: what the tests that run real ProxLB against it need.
+pub async fn start_fast_sim() -> Simulator {
+    plb_backend::tls::install_crypto_provider();
+    let config = SimConfig {
+        noise: 0.0,
+        timing: plb_pve_sim::Timing {
+            migration: 1.0,
+            ha_request: 1.0,
+            ha_delay: 1.0,
+            ..plb_pve_sim::Timing::default()
+        },
+        ..SimConfig::default()
+    };
+    Simulator::start(demo(), config).await.unwrap()
+}
