@@ -9,6 +9,7 @@
 //! never changes during planning.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -203,6 +204,8 @@ struct SimGuest {
     ignored: bool,
     pins: Vec<String>,
     strict: bool,
+    /// Indexes into `Sim::anti` of the guest's anti-affinity groups, ascending.
+    anti_groups: Vec<usize>,
 }
 
 struct AffinityGroup {
@@ -281,10 +284,11 @@ impl Sim<'_> {
     }
 
     fn val_anti_affinity(&mut self, g: usize) {
-        for group in 0..self.anti.len() {
-            if !self.anti[group].guests.contains(&g) || self.sim[g].processed {
-                continue;
-            }
+        if self.sim[g].processed {
+            return;
+        }
+        for i in 0..self.sim[g].anti_groups.len() {
+            let group = self.sim[g].anti_groups[i];
             if self.anti[group].guests.len() > 1 {
                 // The first node in /nodes order not used yet by the group and not in maintenance.
                 let free = (0..self.nodes.len()).find(|&n| {
@@ -301,10 +305,11 @@ impl Sim<'_> {
     /// Nodes already used by the guest's anti-affinity groups of 2 or more (for the trace);
     /// `None` when it is in no such group.
     fn anti_used_nodes(&self, g: usize) -> Option<Vec<usize>> {
-        let mut groups = self
-            .anti
+        let mut groups = self.sim[g]
+            .anti_groups
             .iter()
-            .filter(|a| a.guests.len() > 1 && a.guests.contains(&g))
+            .map(|&k| &self.anti[k])
+            .filter(|a| a.guests.len() > 1)
             .peekable();
         groups.peek()?;
         let mut used: Vec<usize> = Vec::new();
@@ -342,7 +347,7 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
     mark_hot(&mut nodes, &mut guests, balancing);
     let nodes_before = nodes.clone();
     let node_pos = |name: &str| nodes.iter().position(|n| n.node == name).unwrap_or(0);
-    let sim: Vec<SimGuest> = view
+    let mut sim: Vec<SimGuest> = view
         .guests
         .iter()
         .map(|g| {
@@ -354,42 +359,56 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
                 ignored: g.ignored(),
                 pins: g.pins.iter().map(|p| p.node.clone()).collect(),
                 strict: g.pin_strict,
+                anti_groups: Vec::new(),
             }
         })
         .collect();
 
+    // Groups in first-seen order, found by name through an index: a guest without a group is a
+    // group of its own, so a scan per guest was quadratic (10,000 groups at 10,000 guests).
     let mut affinity: Vec<AffinityGroup> = Vec::new();
-    let mut anti_names: Vec<String> = Vec::new();
+    let mut affinity_index: HashMap<&str, usize> = HashMap::new();
+    let mut anti_index: HashMap<&str, usize> = HashMap::new();
     let mut anti: Vec<AntiGroup> = Vec::new();
     for (i, g) in view.guests.iter().enumerate() {
-        let name = g.effective_affinity_group().map(str::to_owned);
+        let name = g.effective_affinity_group();
         let mem = guests[i].memory.used;
-        match affinity
-            .iter_mut()
-            .find(|a| name.is_some() && a.name == name)
-        {
-            Some(group) => {
-                group.guests.push(i);
-                group.memory_used += mem;
+        match name.and_then(|n| affinity_index.get(n)) {
+            Some(&k) => {
+                affinity[k].guests.push(i);
+                affinity[k].memory_used += mem;
             }
-            None => affinity.push(AffinityGroup {
-                name,
-                guests: vec![i],
-                memory_used: mem,
-            }),
+            None => {
+                if let Some(n) = name {
+                    affinity_index.insert(n, affinity.len());
+                }
+                affinity.push(AffinityGroup {
+                    name: name.map(str::to_owned),
+                    guests: vec![i],
+                    memory_used: mem,
+                });
+            }
         }
         for (group, _) in &g.anti_affinity_groups {
-            match anti_names.iter().position(|n| n == group) {
-                Some(k) => anti[k].guests.push(i),
+            let k = match anti_index.get(group.as_str()) {
+                Some(&k) => {
+                    anti[k].guests.push(i);
+                    k
+                }
                 None => {
-                    anti_names.push(group.clone());
+                    anti_index.insert(group, anti.len());
                     anti.push(AntiGroup {
                         guests: vec![i],
                         used_nodes: Vec::new(),
                     });
+                    anti.len() - 1
                 }
-            }
+            };
+            sim[i].anti_groups.push(k);
         }
+        // ProxLB walks the groups in first-seen order.
+        sim[i].anti_groups.sort_unstable();
+        sim[i].anti_groups.dedup();
     }
 
     let mut s = Sim {

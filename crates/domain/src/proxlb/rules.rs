@@ -6,12 +6,13 @@
 //! name (a duplicate replaces the earlier guest but keeps its position); HA rules are read only
 //! when every kept node runs PVE ≥ 9.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::cluster::{
-    ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRuleKind, Node, NodeStatus, PveVersion,
+    ClusterSnapshot, Guest, GuestKind, GuestStatus, HaRule, HaRuleKind, Node, NodeStatus,
+    PveVersion,
 };
 use super::config::{AffinityType, ProxLbConfig};
 use super::maintenance::MaintenanceOverview;
@@ -182,6 +183,17 @@ impl ProxlbView {
                 }
             }
         }
+        // Guest vmid → its enabled HA rules in `/cluster/ha/rules` order (one scan of every
+        // rule's members per guest was quadratic too).
+        let mut ha_rules_of: HashMap<u32, Vec<&HaRule>> = HashMap::new();
+        for rule in snapshot.ha_rules.iter().filter(|r| !r.disabled) {
+            for &vmid in &rule.members {
+                let rules = ha_rules_of.entry(vmid).or_default();
+                if !rules.last().is_some_and(|r| std::ptr::eq(*r, rule)) {
+                    rules.push(rule);
+                }
+            }
+        }
         let mut guests: Vec<ViewGuest> = Vec::new();
         // Guest name → its slot in `guests` and every vmid seen under that name, in order. A
         // linear search here made the build quadratic (about 0.5 s at 10,000 guests).
@@ -201,7 +213,7 @@ impl ProxlbView {
                     let view = build_guest(
                         guest,
                         pools,
-                        snapshot,
+                        &ha_rules_of,
                         config,
                         &node_names,
                         cluster_non_pve9,
@@ -249,21 +261,17 @@ impl ProxlbView {
 fn build_guest(
     guest: &Guest,
     pools: Vec<String>,
-    snapshot: &ClusterSnapshot,
+    ha_rules_of: &HashMap<u32, Vec<&HaRule>>,
     config: &ProxLbConfig,
     node_names: &[&str],
     cluster_non_pve9: bool,
 ) -> ViewGuest {
     let tags = parse_guest_tags(&guest.tags, node_names);
     let pool_rules = config.balancing.pools.as_ref();
-    let ha_rules: Vec<&super::cluster::HaRule> = if cluster_non_pve9 {
-        Vec::new()
+    let ha_rules: &[&HaRule] = if cluster_non_pve9 {
+        &[]
     } else {
-        snapshot
-            .ha_rules
-            .iter()
-            .filter(|r| !r.disabled && r.members.contains(&guest.vmid))
-            .collect()
+        ha_rules_of.get(&guest.vmid).map_or(&[], Vec::as_slice)
     };
 
     let mut affinity_groups: Vec<(String, RuleSource)> = Vec::new();
@@ -285,7 +293,7 @@ fn build_guest(
             None => {}
         }
     }
-    for rule in &ha_rules {
+    for rule in ha_rules {
         let source = RuleSource::HaRule {
             rule: rule.id.clone(),
         };
@@ -346,7 +354,7 @@ fn build_guest(
             }
         }
     }
-    for rule in &ha_rules {
+    for rule in ha_rules {
         if rule.kind != HaRuleKind::ResourceAntiAffinity {
             for node in &rule.nodes {
                 pins.push(PinEntry {
@@ -577,51 +585,57 @@ pub struct RulesView {
     pub warnings: Vec<TagWarning>,
 }
 
-fn add_to_group(
-    groups: &mut Vec<GroupView>,
-    kind: GroupKind,
-    name: &str,
-    source: &RuleSource,
-    guest: &ViewGuest,
-) {
-    let index = match groups.iter().position(|g| g.name == name) {
-        Some(index) => index,
-        None => {
-            groups.push(GroupView {
-                name: name.to_owned(),
-                kind,
-                sources: Vec::new(),
-                members: Vec::new(),
-                effective_members: Vec::new(),
-                nodes: Vec::new(),
-            });
-            groups.len() - 1
+/// Groups in first-seen order with a name index: a scan of every group per guest and of every
+/// member per addition made the rules quadratic at 10,000 guests.
+#[derive(Default)]
+struct GroupCollector {
+    groups: Vec<GroupView>,
+    index: HashMap<String, usize>,
+}
+
+impl GroupCollector {
+    /// Adds `guest` to group `name`. Guests come one at a time with unique names (the view keeps
+    /// one guest per name), so a guest already in the group is its last member.
+    fn add(&mut self, kind: GroupKind, name: &str, source: &RuleSource, guest: &ViewGuest) {
+        let index = match self.index.get(name) {
+            Some(&index) => index,
+            None => {
+                self.groups.push(GroupView {
+                    name: name.to_owned(),
+                    kind,
+                    sources: Vec::new(),
+                    members: Vec::new(),
+                    effective_members: Vec::new(),
+                    nodes: Vec::new(),
+                });
+                self.index.insert(name.to_owned(), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        let group = &mut self.groups[index];
+        if !group.sources.contains(source) {
+            group.sources.push(source.clone());
         }
-    };
-    let group = &mut groups[index];
-    if !group.sources.contains(source) {
-        group.sources.push(source.clone());
-    }
-    let name_owned = guest.name().to_owned();
-    if !group.members.contains(&name_owned) {
-        group.members.push(name_owned.clone());
-        if !group.nodes.contains(&guest.guest.node) {
-            group.nodes.push(guest.guest.node.clone());
+        if group.members.last().map(String::as_str) != Some(guest.name()) {
+            group.members.push(guest.name().to_owned());
+            if !group.nodes.contains(&guest.guest.node) {
+                group.nodes.push(guest.guest.node.clone());
+            }
         }
-    }
-    if kind == GroupKind::Affinity
-        && guest.effective_affinity_group() == Some(name)
-        && !group.effective_members.contains(&name_owned)
-    {
-        group.effective_members.push(name_owned);
+        if kind == GroupKind::Affinity
+            && guest.effective_affinity_group() == Some(name)
+            && group.effective_members.last().map(String::as_str) != Some(guest.name())
+        {
+            group.effective_members.push(guest.name().to_owned());
+        }
     }
 }
 
 impl RulesView {
     /// Derives the rules view and its conflicts.
     pub fn build(view: &ProxlbView, snapshot: &ClusterSnapshot, config: &ProxLbConfig) -> Self {
-        let mut affinity_groups = Vec::new();
-        let mut anti_affinity_groups = Vec::new();
+        let mut affinity_groups = GroupCollector::default();
+        let mut anti_affinity_groups = GroupCollector::default();
         let mut pinned = Vec::new();
         let mut ignored = Vec::new();
         let mut conflicts = Vec::new();
@@ -644,22 +658,10 @@ impl RulesView {
             let name = guest.name().to_owned();
             warnings.extend(guest.warnings.iter().cloned());
             for (group, source) in &guest.affinity_groups {
-                add_to_group(
-                    &mut affinity_groups,
-                    GroupKind::Affinity,
-                    group,
-                    source,
-                    guest,
-                );
+                affinity_groups.add(GroupKind::Affinity, group, source, guest);
             }
             for (group, source) in &guest.anti_affinity_groups {
-                add_to_group(
-                    &mut anti_affinity_groups,
-                    GroupKind::AntiAffinity,
-                    group,
-                    source,
-                    guest,
-                );
+                anti_affinity_groups.add(GroupKind::AntiAffinity, group, source, guest);
             }
             if guest.affinity_groups.len() > 1 {
                 let (effective, _) = &guest.affinity_groups[guest.affinity_groups.len() - 1];
@@ -732,6 +734,8 @@ impl RulesView {
             }
         }
 
+        let affinity_groups = affinity_groups.groups;
+        let anti_affinity_groups = anti_affinity_groups.groups;
         for group in &anti_affinity_groups {
             if group.members.len() > usable_nodes.len() {
                 conflicts.push(Conflict::AntiAffinityGroupTooLarge {
@@ -741,12 +745,17 @@ impl RulesView {
                 });
             }
         }
+        // Member sets, so the overlap test is linear in the members (pools hold thousands).
+        let anti_members: Vec<HashSet<&str>> = anti_affinity_groups
+            .iter()
+            .map(|anti| anti.members.iter().map(String::as_str).collect())
+            .collect();
         for affinity in &affinity_groups {
-            for anti in &anti_affinity_groups {
+            for (anti, members) in anti_affinity_groups.iter().zip(&anti_members) {
                 let shared: Vec<String> = affinity
                     .effective_members
                     .iter()
-                    .filter(|m| anti.members.contains(m))
+                    .filter(|m| members.contains(m.as_str()))
                     .cloned()
                     .collect();
                 if shared.len() > 1 {

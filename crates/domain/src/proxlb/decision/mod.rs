@@ -17,6 +17,8 @@ mod reasons;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use gating::EffectiveSettings;
@@ -87,8 +89,8 @@ pub struct Decision {
 pub struct Evaluation {
     /// The decision.
     pub decision: Decision,
-    /// The cluster as ProxLB collected it.
-    pub view: ProxlbView,
+    /// The cluster as ProxLB collected it (shared: a what-if of a balancing setting reuses it).
+    pub view: Arc<ProxlbView>,
     /// Guest figures, in `view.guests` order.
     pub guests: Vec<GuestUsage>,
     /// The relocation pass, guest by guest.
@@ -112,7 +114,7 @@ pub fn evaluate(input: EvaluationInput<'_>) -> Decision {
 #[derive(Clone, Debug)]
 pub struct Collection {
     maintenance: MaintenanceOverview,
-    view: ProxlbView,
+    view: Arc<ProxlbView>,
     rules: RulesView,
     violations: Vec<Violation>,
 }
@@ -121,7 +123,7 @@ impl Collection {
     /// Collects a snapshot under a configuration.
     pub fn collect(snapshot: &ClusterSnapshot, config: &ProxLbConfig, now: LocalTime) -> Self {
         let maintenance = maintenance_overview(&snapshot.nodes, &config.proxmox_cluster, now);
-        let view = ProxlbView::build(snapshot, config, &maintenance);
+        let view = Arc::new(ProxlbView::build(snapshot, config, &maintenance));
         let rules = RulesView::build(&view, snapshot, config);
         let violations = current_violations(&view);
         Self {
@@ -146,7 +148,7 @@ impl Evaluation {
     pub fn collection(&self) -> Collection {
         Collection {
             maintenance: self.decision.maintenance.clone(),
-            view: self.view.clone(),
+            view: Arc::clone(&self.view),
             rules: self.decision.rules.clone(),
             violations: self.decision.violations.clone(),
         }
