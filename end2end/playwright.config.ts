@@ -18,7 +18,7 @@ const proxlbBaseURL = process.env.PROXLB_BASE_URL ?? `http://localhost:${proxlbP
 export const proxlbDataDir =
   process.env.E2E_PROXLB_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data-proxlb");
 // The specs that need ProxLB running; the fixed-cluster projects leave them out.
-const proxlbSpecs = /(service\.both|config-apply\.both|logs\.both|logs\.hydrate|balancing-run\.hydrate)\.spec\.ts$/;
+const proxlbSpecs = /(service\.both|config-apply\.both|logs\.both|logs\.hydrate|balancing-run\.hydrate|ask-proxlb-run\.hydrate)\.spec\.ts$/;
 
 const launchOptions = {
   executablePath,

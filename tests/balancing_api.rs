@@ -1,13 +1,15 @@
 //! The balancing endpoints through the whole router on a real file: settings read and saved
 //! losslessly (digest, 409 with theirs and yours, roles, range checks) and "run now" refused
-//! with its reason. Plans need a cluster and are covered where the simulator runs.
+//! with its reason; and on the demo's simulated cluster the plan with every move's candidate
+//! table, the guest explainer (JSON and the server-rendered view), the what-if of settings and
+//! of a node in maintenance, and the best node.
 #![cfg(feature = "ssr")]
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::Router;
 use plb_backend::compose;
 use plb_backend::Settings;
@@ -52,23 +54,10 @@ impl App {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let body = match body {
-            Some(v) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        let (status, _, text) = support::send(&self.router, request.body(body).unwrap()).await;
+        let (status, text) =
+            support::call_api(&self.router, method, uri, token, body.as_ref()).await;
         assert!(!text.contains("pw-Do-Not-Leak-9"), "{text}");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, support::json_or_text(text))
     }
 }
 
@@ -211,15 +200,89 @@ async fn the_demo_plan_explainer_what_if_and_best_node_agree_with_each_other() {
         "{plan}"
     );
     assert_eq!(plan["nodes"].as_array().unwrap().len(), 3);
+    assert!(plan["verdict"]
+        .as_str()
+        .unwrap()
+        .starts_with("ProxLB would migrate"));
+    // The balance test per method, with its numbers, the configured one active.
+    let checks = plan["cluster"]["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 3, "{plan}");
+    assert_eq!(checks.iter().filter(|c| c["active"] == true).count(), 1);
+    assert!(checks.iter().all(|c| c["balanciness"].is_number()));
+    // How old ProxLB's inputs are (the demo's poller fetches RRD for running guests).
+    if let Some(inputs) = plan["inputs"].as_object() {
+        assert!(
+            inputs["running_guests"].as_u64().unwrap()
+                >= inputs["guests_covered"].as_u64().unwrap()
+        );
+    }
 
-    // The explainer agrees with the plan.
+    // Every move names why this guest, why this target and every node's verdict; the nodes
+    // not chosen carry the rejection that decided.
     let first = &moves[0];
+    assert!(first["why_guest"]["choice"].is_string(), "{first}");
+    assert!(first["why_target"]["rule"]["rule"].is_string(), "{first}");
+    let candidates = first["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 3, "{first}");
+    assert_eq!(candidates[0]["node"], first["to"]);
+    assert_eq!(candidates[0]["chosen"], true);
+    assert!(candidates[1..]
+        .iter()
+        .all(|c| c["rejections"][0]["rejection"].is_string()));
+
+    // The explainer agrees with the plan, with the same table.
     let guest = first["guest"].as_str().unwrap();
     let (status, why) = demo_get(&app, &format!("/api/balancing/explain?guest={guest}")).await;
     assert_eq!(status, StatusCode::OK, "{why}");
     assert_eq!(why["verdict"]["to"], first["to"], "{why}");
+    assert_eq!(why["outcome"]["outcome"], "moves", "{why}");
+    assert_eq!(
+        why["outcome"]["explanation"]["candidates"], first["candidates"],
+        "{why}"
+    );
+    assert!(!why["reasons"].as_array().unwrap().is_empty());
     let (status, _) = demo_get(&app, "/api/balancing/explain?guest=no-such-guest").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A guest that stays says why, with its reason typed.
+    let (_, guests) = demo_get(&app, "/api/guests").await;
+    let moving: Vec<&str> = moves.iter().filter_map(|m| m["guest"].as_str()).collect();
+    let staying = guests["guests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .find(|name| !moving.contains(name))
+        .expect("a guest that stays");
+    let (status, stays) = demo_get(&app, &format!("/api/balancing/explain?guest={staying}")).await;
+    assert_eq!(status, StatusCode::OK, "{stays}");
+    assert_eq!(stays["verdict"]["verdict"], "stays", "{stays}");
+    assert!(
+        stays["outcome"]["reasons"][0]["reason"].is_string(),
+        "{stays}"
+    );
+    assert!(!stays["reasons"][0].as_str().unwrap().is_empty(), "{stays}");
+
+    // The view as a browser without JavaScript gets it: the checks, each move's candidate
+    // table, and the explainer's answer for both guests.
+    let page = |uri: String| {
+        let request = app.browser(Method::GET, &uri).body(Body::empty()).unwrap();
+        app.send(request)
+    };
+    let (status, _, html) = page(format!("/balancing?guest={guest}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"data-testid="plan-checks""#), "{html}");
+    assert!(html.contains(r#"data-testid="plan-inputs""#), "{html}");
+    assert!(html.contains(r#"data-testid="move-candidates""#), "{html}");
+    assert!(html.contains("Why this target: "), "{html}");
+    assert!(html.contains(r#"data-testid="explain-answer""#), "{html}");
+    assert!(
+        html.contains(&format!("moves to {}", first["to"].as_str().unwrap())),
+        "{html}"
+    );
+    let (status, _, html) = page(format!("/balancing?guest={staying}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"data-testid="explain-reasons""#), "{html}");
 
     // Best node without parameters is the plan's; a guest larger than any node does not fit.
     let (status, best) = demo_get(&app, "/api/balancing/best-node").await;
@@ -262,13 +325,44 @@ async fn the_demo_plan_explainer_what_if_and_best_node_agree_with_each_other() {
         view["settings"]["balanciness"]
     );
     assert_eq!(what_if["candidate"]["balanciness"], 100);
-    let candidate_moves = what_if["candidate"]["moves"].as_array().unwrap().len();
+    let candidate_moves = what_if["candidate"]["moves_total"].as_u64().unwrap();
     let diff = &what_if["diff"];
     assert_eq!(
-        diff["unchanged"].as_u64().unwrap() as usize
-            + diff["added"].as_array().unwrap().len()
-            + diff["retargeted"].as_array().unwrap().len(),
+        diff["unchanged"].as_u64().unwrap()
+            + diff["added_total"].as_u64().unwrap()
+            + diff["changed_total"].as_u64().unwrap(),
         candidate_moves,
         "{what_if}"
     );
+
+    // What-if of a node in maintenance: nothing moves onto it, every guest leaves it, and the
+    // file is as it was.
+    let target = first["to"].as_str().unwrap();
+    let request = app
+        .request(Method::POST, "/api/balancing/what-if")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "settings": view["settings"], "maintenance_nodes": [target] }).to_string(),
+        ))
+        .unwrap();
+    let (status, _, text) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let maint: Value = serde_json::from_str(&text).unwrap();
+    let cand = maint["candidate"]["moves"].as_array().unwrap();
+    assert!(cand.iter().all(|m| m["to"] != target), "{maint}");
+    let bar = maint["candidate"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == target)
+        .unwrap();
+    assert_eq!(bar["maintenance"], true, "{bar}");
+    let changes = ["added_total", "removed_total", "changed_total"]
+        .iter()
+        .map(|k| maint["diff"][k].as_u64().unwrap())
+        .sum::<u64>();
+    assert!(changes > 0, "{maint}");
+    let (_, after) = demo_get(&app, "/api/balancing/settings").await;
+    assert_eq!(after["digest"], view["digest"]);
+    assert_eq!(after["nodes"].as_array().unwrap().len(), 3, "{after}");
 }

@@ -6,8 +6,7 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use plb_backend::compose;
 use plb_backend::{AppState, Settings};
@@ -72,23 +71,10 @@ impl App {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        let body = match body {
-            Some(v) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        let (status, _, text) = support::send(&self.router, request.body(body).unwrap()).await;
+        let (status, text) =
+            support::call_api(&self.router, method, uri, token, body.as_ref()).await;
         self.bodies.lock().unwrap().push(text.clone());
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, support::json_or_text(text))
     }
 
     fn file(&self) -> String {

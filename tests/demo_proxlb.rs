@@ -8,6 +8,8 @@
 #![cfg(feature = "ssr")]
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,20 +17,6 @@ use futures::StreamExt;
 use plb_backend::{DemoScenario, Settings};
 use plb_domain::service::{BackendKind, ProblemKind, ServiceState};
 use proxlb_web::server::demo;
-
-fn proxlb_python() -> PathBuf {
-    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh (it installs ProxLB 2.3.0 \
-         into <workspace>/.venv) or set PROXLB_PYTHON to a python that has proxlb installed.",
-        path.display()
-    );
-    path
-}
 
 fn settings(data_dir: &std::path::Path, python: PathBuf) -> Settings {
     Settings {
@@ -45,7 +33,7 @@ fn settings(data_dir: &std::path::Path, python: PathBuf) -> Settings {
 async fn the_demo_starts_real_proxlb_which_migrates_guests() {
     plb_backend::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
-    let (state, demo) = demo::wire(settings(dir.path(), proxlb_python()))
+    let (state, demo) = demo::wire(settings(dir.path(), support::proxlb_python()))
         .await
         .unwrap();
     let demo = demo.unwrap();

@@ -1,8 +1,8 @@
 import { test, expect } from "./fixtures";
 
 // The Balancing view on the demo's fixed cluster (ProxLB off), with JavaScript on and off:
-// ProxLB's plan with its reasons, and the guest explainer (a GET form, so it works without
-// JavaScript too).
+// ProxLB's plan with its reasons (the balance test per method, every move's candidate nodes),
+// and the guest explainer (a GET form, so it works without JavaScript too).
 
 test("the demo's plan shows the verdict, the reasons, node bars and moves with reasons", async ({ page }) => {
   await page.goto("/balancing");
@@ -14,12 +14,21 @@ test("the demo's plan shows the verdict, the reasons, node bars and moves with r
   // A bar per node, before and after.
   await expect(plan.getByTestId("plan-bars").locator("tbody tr")).toHaveCount(3);
   await expect(plan.getByTestId("plan-spread")).toContainText("Spread");
-  // Each move has its reasons behind a disclosure.
+  // Is balancing needed: one line per method with its numbers, and how old the inputs are.
+  await expect(plan.getByTestId("plan-checks").locator("li")).toHaveCount(3);
+  await expect(plan.getByTestId("plan-checks")).toContainText("balanciness");
+  await expect(plan.getByTestId("plan-inputs")).toContainText("CPU/PSI inputs from RRD");
+  // Each move has its reasons behind a disclosure: why this guest, why this target, and every
+  // candidate node with the rejection that decided.
   const move = plan.getByTestId("plan-moves").locator("li[data-guest]").first();
   await expect(move).toBeVisible();
   await move.locator("summary").click();
-  await expect(move.locator(".plb-balancing-moves__reasons li").first()).toBeVisible();
-  await expect(move).toContainText("most free");
+  await expect(move.getByTestId("move-why-guest")).toContainText("Why this guest");
+  await expect(move.getByTestId("move-why-target")).toContainText("Why this target");
+  const candidates = move.getByTestId("move-candidates").locator("tbody tr");
+  await expect(candidates).toHaveCount(3);
+  await expect(candidates.first()).toContainText("chosen");
+  await expect(move.getByTestId("move-candidates")).toContainText("the guest is already there");
 });
 
 test("the guest explainer says why a planned guest moves and why another stays", async ({ page }) => {
@@ -32,6 +41,18 @@ test("the guest explainer says why a planned guest moves and why another stays",
   await expect(page).toHaveURL(new RegExp(`guest=${moving}`));
   await expect(explainer.getByTestId("explain-answer")).toContainText(`${moving} (`);
   await expect(explainer.getByTestId("explain-answer")).toContainText("moves to");
+  await expect(explainer.getByTestId("move-candidates").locator("tbody tr")).toHaveCount(3);
+
+  // A guest that stays says why, with its numbers.
+  const planned = (await (await page.request.get("/api/balancing/plan")).json()) as { moves: { guest: string }[] };
+  const guests = (await (await page.request.get("/api/guests")).json()) as { guests: { name: string }[] };
+  const staying = guests.guests.map((g) => g.name).find((n) => !planned.moves.some((m) => m.guest === n));
+  expect(staying).toBeTruthy();
+  await page.goto(`/balancing?guest=${staying}`);
+  const answer = page.getByTestId("guest-explainer").getByTestId("explain-answer");
+  await expect(answer).toContainText(`${staying} (`);
+  await expect(answer).toContainText("stays");
+  await expect(answer.getByTestId("explain-reasons").locator("li").first()).toBeVisible();
 
   // An unknown guest is a clear answer, not an error page.
   await page.goto("/balancing?guest=no-such-guest");

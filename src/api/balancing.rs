@@ -5,9 +5,8 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use plb_domain::balancing::plan_view::{GuestExplanation, PlanView};
+use plb_domain::balancing::answer::{BalancingPlan, GuestAnswer, WhatIfAnswer};
 use plb_domain::balancing::settings::BalancingSettings;
-use plb_domain::balancing::whatif::WhatIf;
 use plb_domain::balancing::wire::{Candidate, RunStarted, SaveRefusal, SettingsView};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +18,7 @@ pub struct BalancingPageData {
     /// The settings, digest and run-now state.
     pub settings: SettingsView,
     /// ProxLB's plan now; `Err` says why there is none (no snapshot yet).
-    pub plan: Result<PlanView, String>,
+    pub plan: Result<BalancingPlan, String>,
 }
 
 /// The answer of a save.
@@ -53,16 +52,16 @@ pub async fn get_balancing_page() -> Result<BalancingPageData, ApiError> {
     Ok(BalancingPageData { settings, plan })
 }
 
-/// Why the guest `query` (name or VMID) moves or stays.
+/// Why the guest `query` (VMID or name) moves or stays, with every candidate node when it moves.
 #[server(prefix = "/sfn", endpoint = "balancing_explain")]
-pub async fn explain_guest(query: String) -> Result<GuestExplanation, ApiError> {
+pub async fn explain_guest(query: String) -> Result<GuestAnswer, ApiError> {
     crate::api::auth::require_user()?;
     Ok(crate::api::app_state()?.balancing.explain(&query).await?)
 }
 
 /// Today's plan and the candidate's side by side (nothing is written).
 #[server(prefix = "/sfn", endpoint = "balancing_what_if", input = Json)]
-pub async fn plan_what_if(candidate: Candidate) -> Result<WhatIf, ApiError> {
+pub async fn plan_what_if(candidate: Candidate) -> Result<WhatIfAnswer, ApiError> {
     crate::api::auth::require_user()?;
     Ok(crate::api::app_state()?
         .balancing

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod balancing;
+pub mod balancing_ask;
 pub mod cluster;
 pub mod config;
 pub mod logs;

@@ -1,4 +1,6 @@
-//! The guest explainer: a search box (name or VMID) and why that guest moves or stays.
+//! The guest explainer: a search box (name or VMID) and why that guest moves or stays: every
+//! reason it stays with its numbers, or why it moves with every candidate node's verdict, and
+//! the ProxLB quirks at that guest. Asked per query, so the page never carries every guest.
 //!
 //! A GET form on `/balancing?guest=…`: without JavaScript the server renders the answer, with
 //! JavaScript the router navigates in place and the answer follows the URL (shareable).
@@ -6,9 +8,12 @@
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
-use plb_domain::balancing::plan_view::{GuestExplanation, GuestVerdict};
+use plb_domain::balancing::answer::{GuestAnswer, GuestVerdict};
+use plb_domain::explain::{describe_not_moved, describe_quirk_at};
+use plb_domain::proxlb::explanation::{GuestOutcome, MoveExplanation, NotMovedReason};
 
 use crate::api::balancing::explain_guest;
+use crate::components::balancing_move::MoveWhy;
 
 /// The URL parameter naming the guest to explain.
 pub const GUEST_PARAM: &str = "guest";
@@ -57,21 +62,61 @@ pub fn GuestExplainer() -> impl IntoView {
 }
 
 #[component]
-fn Answer(e: GuestExplanation) -> impl IntoView {
+fn Answer(e: GuestAnswer) -> impl IntoView {
+    let x = e.explanation;
+    let who = format!("{} ({}) on {}", x.name, x.vmid, x.node);
     let verdict = match &e.verdict {
-        GuestVerdict::Moves { to } => {
-            format!("{} ({}) on {} moves to {to}.", e.guest, e.vmid, e.node)
+        GuestVerdict::Moves { to } => format!("{who} moves to {to}."),
+        GuestVerdict::PlannedNotIssued { to } => {
+            format!("{who} is planned for {to}, but ProxLB would not issue the migration.")
         }
-        GuestVerdict::PlannedNotIssued { to } => format!(
-            "{} ({}) on {} is planned for {to}, but ProxLB would not issue the migration.",
-            e.guest, e.vmid, e.node
-        ),
-        GuestVerdict::Stays => format!("{} ({}) stays on {}.", e.guest, e.vmid, e.node),
+        GuestVerdict::Stays => format!("{who} stays."),
     };
+    let (reasons, planned): (Vec<String>, Option<MoveExplanation>) = match x.outcome {
+        GuestOutcome::Moves { explanation } => (Vec::new(), Some(*explanation)),
+        GuestOutcome::Stays { reasons } => {
+            let planned = reasons.iter().find_map(|r| match r {
+                NotMovedReason::NotIssued { explanation, .. } => Some((**explanation).clone()),
+                _ => None,
+            });
+            (reasons.iter().map(describe_not_moved).collect(), planned)
+        }
+    };
+    // Quirks of the guest's rules that the move's own list does not already show.
+    let quirks: Vec<String> = x
+        .quirks
+        .iter()
+        .filter(|q| planned.as_ref().is_none_or(|m| !m.quirks.contains(q)))
+        .map(|q| format!("Quirk: {}", describe_quirk_at(q)))
+        .collect();
     view! {
         <div data-testid="explain-answer">
             <p class="plb-balancing-explainer__verdict">{verdict}</p>
-            <ul>{e.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            {(!reasons.is_empty()).then(|| view! {
+                <ul class="plb-balancing-explainer__reasons" data-testid="explain-reasons">
+                    {reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                </ul>
+            })}
+            {planned.map(|m| {
+                let (method, mode) = (m.why_target.method, m.why_target.mode);
+                view! {
+                    <MoveWhy
+                        vmid=m.planned.planned.vmid
+                        why_guest=m.why_guest
+                        why_target=m.why_target
+                        candidates=m.candidates
+                        not_issued=m.not_issued
+                        quirks=m.quirks
+                        method
+                        mode
+                    />
+                }
+            })}
+            {(!quirks.is_empty()).then(|| view! {
+                <ul class="plb-move-why__quirks" data-testid="explain-quirks">
+                    {quirks.into_iter().map(|q| view! { <li>{q}</li> }).collect_view()}
+                </ul>
+            })}
         </div>
     }
 }

@@ -1,10 +1,11 @@
 //! The balancing settings form: every setting with a one-line explanation, a what-if of the
-//! changed settings (debounced, [`WHAT_IF_DELAY_MS`]) shown beside today's plan, and a save
+//! changed settings and of per-node maintenance and ignore toggles (debounced,
+//! [`WHAT_IF_DELAY_MS`]; the toggles are never saved) shown beside today's plan, and a save
 //! behind a confirmation that shows "theirs vs yours" when the file changed meanwhile.
 
 use leptos::prelude::*;
+use plb_domain::balancing::answer::{NodeState, WhatIfAnswer};
 use plb_domain::balancing::settings::{BalancingSettings, Field};
-use plb_domain::balancing::whatif::WhatIf;
 use plb_domain::balancing::wire::{Candidate, SaveRefusal};
 use plb_domain::proxlb::config::{BalanceType, Mode, PsiThreshold, Resource, TimeFormat};
 
@@ -52,11 +53,28 @@ pub fn BalancingForm(
     can_operate: bool,
     /// Why the file cannot be written, if so.
     read_only: Option<String>,
+    /// Every node's maintenance and ignore state (the what-if's toggles start from it).
+    nodes: Vec<NodeState>,
+    /// Where the latest what-if candidate is published (e.g. for "ask real ProxLB"); `None`
+    /// while nothing differs from the saved configuration.
+    #[prop(optional)]
+    publish: Option<RwSignal<Option<Candidate>>>,
 ) -> impl IntoView {
     let saved = RwSignal::new(saved);
     let digest = RwSignal::new(digest);
     let form = RwSignal::new(saved.get_untracked());
-    let result = RwSignal::new(None::<Result<WhatIf, String>>);
+    let result = RwSignal::new(None::<Result<WhatIfAnswer, String>>);
+    let listed = |pick: fn(&NodeState) -> bool| -> Vec<String> {
+        nodes
+            .iter()
+            .filter(|n| pick(n))
+            .map(|n| n.node.clone())
+            .collect()
+    };
+    let saved_maintenance = listed(|n| n.maintenance_listed);
+    let saved_ignored = listed(|n| n.ignored);
+    let maintenance = RwSignal::new(saved_maintenance.clone());
+    let ignored = RwSignal::new(saved_ignored.clone());
     let generation = StoredValue::new(0_u64);
     let confirming = RwSignal::new(false);
     // After a plain-form save (no JavaScript) the outcome comes back in the URL.
@@ -70,11 +88,31 @@ pub fn BalancingForm(
     let dirty = move || form.with(|f| saved.with(|s| f != s));
 
     // What-if: debounced; only the answer to the latest change is shown.
+    let (kept_maintenance, kept_ignored) = (saved_maintenance.clone(), saved_ignored.clone());
     Effect::new(move |_| {
-        let candidate = form.get();
-        if !dirty() {
+        let settings = form.get();
+        // Compared as sets: unticking and ticking a node again changes nothing.
+        let changed = |now: Vec<String>, kept: &[String]| {
+            let mut sorted = now.clone();
+            sorted.sort();
+            let mut was = kept.to_vec();
+            was.sort();
+            (sorted != was).then_some(now)
+        };
+        let candidate = Candidate {
+            settings,
+            maintenance_nodes: changed(maintenance.get(), &kept_maintenance),
+            ignore_nodes: changed(ignored.get(), &kept_ignored),
+        };
+        if !dirty() && candidate.maintenance_nodes.is_none() && candidate.ignore_nodes.is_none() {
             result.set(None);
+            if let Some(publish) = publish {
+                publish.set(None);
+            }
             return;
+        }
+        if let Some(publish) = publish {
+            publish.set(Some(candidate.clone()));
         }
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
@@ -84,13 +122,7 @@ pub fn BalancingForm(
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    let answer = plan_what_if(Candidate {
-                        settings: candidate,
-                        maintenance_nodes: None,
-                        ignore_nodes: None,
-                    })
-                    .await
-                    .map_err(|e| e.to_string());
+                    let answer = plan_what_if(candidate).await.map_err(|e| e.to_string());
                     if generation.get_value() == mine {
                         result.set(Some(answer));
                     }
@@ -303,24 +335,28 @@ pub fn BalancingForm(
             </form>
         </section>
         <section class="plb-balancing-whatif" aria-label="What-if" data-testid="balancing-whatif">
+            <NodeToggles nodes maintenance ignored />
             {move || match result.get() {
-                None => view! { <p class="plb-muted">"Change a setting to see its plan next to today's before saving."</p> }.into_any(),
+                None => view! { <p class="plb-muted">"Change a setting or a node above to see its plan next to today's before saving."</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="plb-message plb-message--error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(w)) => {
-                    let summary = if w.diff.is_empty() {
+                    let d = &w.diff;
+                    let summary = if d.is_empty() {
                         "The same guests would move to the same nodes.".to_owned()
                     } else {
                         format!(
-                            "With your changes: {} more, {} fewer, {} to another node.",
-                            w.diff.added.len(), w.diff.removed.len(), w.diff.retargeted.len()
+                            "With your changes: {} more, {} fewer, {} to another node or issued differently.",
+                            d.added_total,
+                            d.removed_total,
+                            d.changed_total
                         )
                     };
                     view! {
                         <div>
                             <p class="plb-balancing-whatif__summary" data-testid="whatif-summary">{summary}</p>
                             <div class="plb-balancing-whatif__side">
-                                <PlanPanel title="Today" plan=w.today testid="whatif-today" />
-                                <PlanPanel title="With your changes" plan=w.candidate testid="whatif-candidate" />
+                                <PlanPanel title="Today" plan=w.today testid="whatif-today" hide_inputs=true />
+                                <PlanPanel title="With your changes" plan=w.candidate testid="whatif-candidate" hide_inputs=true />
                             </div>
                         </div>
                     }.into_any()
@@ -328,6 +364,73 @@ pub fn BalancingForm(
             }}
         </section>
     }
+}
+
+/// Per-node maintenance and ignore toggles for the what-if only (the Nodes view changes them
+/// for real). Needs JavaScript, as the what-if does.
+#[component]
+fn NodeToggles(
+    nodes: Vec<NodeState>,
+    maintenance: RwSignal<Vec<String>>,
+    ignored: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    if nodes.is_empty() {
+        return None;
+    }
+    let toggle = |list: RwSignal<Vec<String>>, node: String| {
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            list.update(|l| {
+                l.retain(|n| *n != node);
+                if on {
+                    l.push(node.clone());
+                }
+            });
+        }
+    };
+    let rows = nodes
+        .into_iter()
+        .map(|n| {
+            let (m, i) = (n.node.clone(), n.node.clone());
+            let (m2, i2) = (n.node.clone(), n.node.clone());
+            view! {
+                <tr data-node=n.node.clone()>
+                    <th scope="row">{n.node.clone()}</th>
+                    <td>
+                        <label>
+                            <input type="checkbox" data-testid="whatif-maintenance"
+                                checked=n.maintenance_listed
+                                prop:checked=move || maintenance.with(|l| l.contains(&m2))
+                                on:change=toggle(maintenance, m) />
+                            " in maintenance_nodes"
+                        </label>
+                        {n.maintenance_elsewhere.then(|| view! {
+                            <span class="plb-muted">" (also in maintenance by schedule or HA)"</span>
+                        })}
+                    </td>
+                    <td>
+                        <label>
+                            <input type="checkbox" data-testid="whatif-ignore"
+                                checked=n.ignored
+                                prop:checked=move || ignored.with(|l| l.contains(&i2))
+                                on:change=toggle(ignored, i) />
+                            " in ignore_nodes"
+                        </label>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <details class="plb-balancing-whatif__nodes" data-testid="whatif-nodes">
+            <summary>"What if a node were in maintenance or ignored?"</summary>
+            <p class="plb-muted">"Only for the what-if: nothing is written. The Nodes view changes them for real."</p>
+            <table class="plb-table">
+                <thead><tr><th scope="col">"Node"</th><th scope="col">"Maintenance"</th><th scope="col">"Ignore"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    })
 }
 
 fn toggle_type(s: &mut BalancingSettings, t: BalanceType, on: bool) {

@@ -1,11 +1,18 @@
-//! A plan as the Balancing view shows it: the verdict and its reasons, a bar per node before and
-//! after the plan for the balanced resource (with balanciness and threshold), and the moves,
-//! each with its reasons behind a disclosure. Used for today's plan and a what-if candidate.
+//! A plan as the Balancing view shows it: the verdict, the balance test per method with its
+//! numbers, how old ProxLB's inputs are, the reasons, a bar per node before and after the plan
+//! for the balanced resource (with balanciness and threshold), and the moves, each with why
+//! behind a disclosure ([`MoveWhy`]). Used for today's plan and a what-if candidate.
 
 use leptos::prelude::*;
-use plb_domain::balancing::plan_view::{NodeBar, PlanView};
-use plb_domain::explain::mode_name;
+use plb_domain::balancing::answer::BalancingPlan;
+use plb_domain::explain::{
+    describe_inputs, describe_method_check, describe_move, describe_pass_trigger, mode_name,
+};
+use plb_domain::proxlb::config::Resource;
 use plb_domain::proxlb::decision::ReasonEffect;
+use plb_domain::proxlb::explanation::NodeBar;
+
+use crate::components::balancing_move::MoveWhy;
 
 /// One plan, titled.
 #[component]
@@ -14,19 +21,24 @@ pub fn PlanPanel(
     #[prop(into)]
     title: String,
     /// The plan.
-    plan: PlanView,
+    plan: BalancingPlan,
     /// `data-testid` of the panel.
     #[prop(into)]
     testid: String,
+    /// Leave out how old the inputs are (a what-if's second panel: same snapshot).
+    #[prop(optional)]
+    hide_inputs: bool,
 ) -> impl IntoView {
+    let method = plan.method;
     let scale = plan
+        .projection
         .nodes
         .iter()
-        .flat_map(|n| [n.before, n.after])
+        .flat_map(|n| [n.before.get(method), n.after.get(method)])
         .fold(100.0_f64, f64::max);
     let limits = format!(
         "{} {} · balanciness {} points{}",
-        plan.method.as_str(),
+        method.as_str(),
         mode_name(plan.mode),
         plan.balanciness,
         plan.threshold
@@ -37,15 +49,72 @@ pub fn PlanPanel(
         (Some(b), Some(a)) => format!("Spread {b:.1} → {a:.1} points"),
         _ => String::new(),
     };
+    let inputs = (!hide_inputs).then(|| describe_inputs(plan.inputs.as_ref()));
+    let cluster = &plan.projection.cluster;
+    let pass = if cluster.pass_triggers.is_empty() {
+        "The relocation pass does not run.".to_owned()
+    } else {
+        format!(
+            "The relocation pass runs: {}.",
+            cluster
+                .pass_triggers
+                .iter()
+                .map(|t| describe_pass_trigger(*t))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let checks = cluster
+        .checks
+        .iter()
+        .map(|c| {
+            let class = if c.active {
+                "plb-balancing-checks__item plb-balancing-checks__item--active"
+            } else {
+                "plb-balancing-checks__item"
+            };
+            let needed = if c.needed { "needed" } else { "balanced" };
+            view! {
+                <li class=class data-method=c.method.as_str() data-needed=needed>
+                    {c.active.then(|| view! { <strong>"Configured: "</strong> })}
+                    {describe_method_check(c)}
+                </li>
+            }
+        })
+        .collect_view();
     let threshold = plan.threshold;
+    let shown = plan.projection.moves.len();
+    let total = plan.projection.moves_total;
+    let moves_title = if shown < total {
+        format!("Moves ({total}, the first {shown} shown)")
+    } else {
+        format!("Moves ({total})")
+    };
+    let moves = plan.projection.moves;
+    let mode = plan.mode;
     view! {
         <section class="plb-card plb-balancing-plan" data-testid=testid>
             <h2 class="plb-card__title">{title}</h2>
             <p class="plb-balancing-plan__verdict" data-testid="plan-verdict">{plan.verdict.clone()}</p>
             <p class="plb-muted">{limits}</p>
             <p class="plb-muted" data-testid="plan-spread">{spread}</p>
+            {inputs.map(|lines| {
+                let mut lines = lines.into_iter();
+                let head = lines.next().unwrap_or_default();
+                view! {
+                    <div class="plb-balancing-inputs" data-testid="plan-inputs">
+                        <p class="plb-balancing-inputs__head">{head}</p>
+                        <ul class="plb-balancing-inputs__diffs">
+                            {lines.map(|l| view! { <li>{l}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                }
+            })}
+            <h3 class="plb-balancing-plan__subtitle">"Is balancing needed?"</h3>
+            <ul class="plb-balancing-checks" data-testid="plan-checks">{checks}</ul>
+            <p class="plb-muted" data-testid="plan-pass">{pass}</p>
             <ul class="plb-balancing-reasons" data-testid="plan-reasons">
-                {plan.reasons.iter().map(|r| {
+                {plan.projection.reasons.iter().map(|r| {
                     let class = match r.effect {
                         ReasonEffect::Triggers => "plb-balancing-reasons__item plb-balancing-reasons__item--triggers",
                         ReasonEffect::Prevents => "plb-balancing-reasons__item plb-balancing-reasons__item--prevents",
@@ -53,29 +122,35 @@ pub fn PlanPanel(
                     };
                     view! { <li class=class>{r.text.clone()}</li> }
                 }).collect_view()}
-                {plan.notes.iter().map(|n| view! {
+                {plan.projection.notes.iter().map(|n| view! {
                     <li class="plb-balancing-reasons__item plb-balancing-reasons__item--quirk">{format!("Quirk: {n}")}</li>
                 }).collect_view()}
             </ul>
-            <NodeBars nodes=plan.nodes.clone() scale threshold />
-            <h3 class="plb-balancing-plan__subtitle">
-                {format!("Moves ({})", plan.moves.len())}
-            </h3>
-            {if plan.moves.is_empty() {
+            <NodeBars nodes=plan.projection.nodes method scale threshold />
+            <h3 class="plb-balancing-plan__subtitle">{moves_title}</h3>
+            {if moves.is_empty() {
                 view! { <p class="plb-muted" data-testid="plan-no-moves">"No guest would move."</p> }.into_any()
             } else {
                 view! {
                     <ol class="plb-balancing-moves" data-testid="plan-moves">
-                        {plan.moves.iter().map(|m| {
-                            let head = format!("{} ({}): {} → {}", m.guest, m.vmid, m.from, m.to);
-                            let class = if m.issued { "plb-balancing-moves__item" } else { "plb-balancing-moves__item plb-balancing-moves__item--held" };
+                        {moves.into_iter().map(|m| {
+                            let head = format!("{} ({})", describe_move(&m.planned.planned), m.planned.planned.vmid);
+                            let issued = m.planned.issued;
+                            let class = if issued { "plb-balancing-moves__item" } else { "plb-balancing-moves__item plb-balancing-moves__item--held" };
                             view! {
-                                <li class=class data-guest=m.guest.clone()>
+                                <li class=class data-guest=m.planned.planned.guest.clone()>
                                     <details>
-                                        <summary>{if m.issued { head } else { format!("{head} · not issued") }}</summary>
-                                        <ul class="plb-balancing-moves__reasons">
-                                            {m.reasons.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}
-                                        </ul>
+                                        <summary>{if issued { head } else { format!("{head} · not issued") }}</summary>
+                                        <MoveWhy
+                                            vmid=m.planned.planned.vmid
+                                            why_guest=m.why_guest
+                                            why_target=m.why_target
+                                            candidates=m.candidates
+                                            not_issued=m.not_issued
+                                            quirks=m.quirks
+                                            method
+                                            mode
+                                        />
                                     </details>
                                 </li>
                             }
@@ -83,18 +158,18 @@ pub fn PlanPanel(
                     </ol>
                 }.into_any()
             }}
-            {(!plan.events.is_empty()).then(|| view! {
-                <ul class="plb-balancing-events plb-muted">
-                    {plan.events.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}
-                </ul>
-            })}
         </section>
     }
 }
 
-/// Before/after bars per node, scaled to `scale` percent.
+/// Before/after bars per node for `method`, scaled to `scale` percent.
 #[component]
-fn NodeBars(nodes: Vec<NodeBar>, scale: f64, threshold: Option<i64>) -> impl IntoView {
+fn NodeBars(
+    nodes: Vec<NodeBar>,
+    method: Resource,
+    scale: f64,
+    threshold: Option<i64>,
+) -> impl IntoView {
     let width = move |v: f64| format!("width: {:.1}%", (v / scale * 100.0).clamp(0.0, 100.0));
     let mark =
         threshold.map(|t| format!("left: {:.1}%", (t as f64 / scale * 100.0).clamp(0.0, 100.0)));
@@ -105,7 +180,12 @@ fn NodeBars(nodes: Vec<NodeBar>, scale: f64, threshold: Option<i64>) -> impl Int
             </thead>
             <tbody>
                 {nodes.into_iter().map(|n| {
-                    let label = format!("{:.1} → {:.1}", n.before, n.after);
+                    let (before, after) = (n.before.get(method), n.after.get(method));
+                    let label = format!("{before:.1} → {after:.1}");
+                    let moves = match (n.moves_out, n.moves_in) {
+                        (0, 0) => String::new(),
+                        (out, into) => format!(" · {out} out, {into} in"),
+                    };
                     let mark = mark.clone();
                     view! {
                         <tr data-node=n.node.clone()>
@@ -114,12 +194,12 @@ fn NodeBars(nodes: Vec<NodeBar>, scale: f64, threshold: Option<i64>) -> impl Int
                             </th>
                             <td>
                                 <div class="plb-balancing-bars__track" role="img" aria-label=format!("{}: {label} percent", n.node)>
-                                    <div class="plb-balancing-bars__before" style=width(n.before)></div>
-                                    <div class="plb-balancing-bars__after" style=width(n.after)></div>
+                                    <div class="plb-balancing-bars__before" style=width(before)></div>
+                                    <div class="plb-balancing-bars__after" style=width(after)></div>
                                     {mark.map(|m| view! { <div class="plb-balancing-bars__threshold" style=m></div> })}
                                 </div>
                             </td>
-                            <td class="plb-num">{label}</td>
+                            <td class="plb-num">{label}<span class="plb-muted">{moves}</span></td>
                         </tr>
                     }
                 }).collect_view()}

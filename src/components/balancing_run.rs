@@ -2,8 +2,9 @@
 //! to run, and the run's live progress from the `runs` topic and ProxLB's migration log lines.
 
 use leptos::prelude::*;
-use plb_domain::balancing::plan_view::PlanView;
+use plb_domain::balancing::answer::BalancingPlan;
 use plb_domain::balancing::run_now::RunRefusal;
+use plb_domain::explain::describe_move;
 use plb_domain::live::{LogsEvent, LogsTopic, RunsTopic};
 use plb_domain::runs::RunState;
 
@@ -32,7 +33,7 @@ fn is_progress(message: &str) -> bool {
 #[component]
 pub fn RunNowPanel(
     /// The plan the run is expected to carry out.
-    plan: Option<PlanView>,
+    plan: Option<BalancingPlan>,
     /// Why a run would be refused now.
     refusal: Option<RunRefusal>,
     /// Operators only.
@@ -77,19 +78,18 @@ pub fn RunNowPanel(
     } else {
         Some("Only operators can start a run; you are signed in as a viewer.".to_owned())
     };
-    let moves = plan
-        .as_ref()
-        .map_or(0, |p| p.moves.iter().filter(|m| m.issued).count());
+    let moves = plan.as_ref().map_or(0, |p| p.projection.issued);
     let body = format!(
         "ProxLB is restarted (or started) and runs at once. By today's plan it would migrate {moves} guest{}; it decides on fresh numbers when it runs.",
         if moves == 1 { "" } else { "s" }
     );
     let plan_lines: Vec<String> = plan
         .map(|p| {
-            p.moves
+            p.projection
+                .moves
                 .iter()
-                .filter(|m| m.issued)
-                .map(|m| format!("{}: {} → {}", m.guest, m.from, m.to))
+                .filter(|m| m.planned.issued)
+                .map(|m| describe_move(&m.planned.planned))
                 .collect()
         })
         .unwrap_or_default();

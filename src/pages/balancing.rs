@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::balancing::get_balancing_page;
+use crate::components::balancing_ask::AskProxlbPanel;
 use crate::components::balancing_explainer::GuestExplainer;
 use crate::components::balancing_form::BalancingForm;
 use crate::components::balancing_plan::PlanPanel;
@@ -19,6 +20,8 @@ use crate::error::ApiError;
 pub fn BalancingPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_balancing_page());
     let user = use_current_user();
+    // The form's what-if candidate, for "ask real ProxLB" (`None`: the saved settings).
+    let ask_candidate = RwSignal::new(None);
     view! {
         <PageHeader title="Balancing" subtitle="What ProxLB would do now and why, what your changes would do, and a run now." />
         <Transition fallback=|| view! { <p class="plb-loading">"Replaying ProxLB's calculation…"</p> }>
@@ -39,6 +42,7 @@ pub fn BalancingPage() -> impl IntoView {
                             </div>
                             <div class="plb-balancing__side">
                                 <RunNowPanel plan refusal=settings.run_refusal.clone() can_operate />
+                                <AskProxlbPanel candidate=ask_candidate can_operate />
                             </div>
                             <div class="plb-balancing__settings">
                                 <BalancingForm
@@ -47,6 +51,8 @@ pub fn BalancingPage() -> impl IntoView {
                                     pressure_reported=settings.pressure_reported
                                     can_operate
                                     read_only=settings.read_only
+                                    nodes=settings.nodes
+                                    publish=ask_candidate
                                 />
                             </div>
                         </div>

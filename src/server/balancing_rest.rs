@@ -6,10 +6,14 @@
 //!   change are written, losslessly. Out of range: 400 `{kind: "invalid", fields}`; ProxLB would
 //!   reject the file: 400 `{kind: "invalid", issues: [{line, column, …}]}` as `/api/config`;
 //!   stale digest: 409 `{kind: "conflict", theirs, yours, digest}`;
-//! - `GET  /balancing/plan`: ProxLB's plan now, with reasons;
-//! - `POST /balancing/what-if` `{settings, maintenance_nodes?, ignore_nodes?}`: today's plan and
-//!   the candidate's, with the difference (nothing is written);
-//! - `GET  /balancing/explain?guest=<name or vmid>`: why one guest moves or stays;
+//! - `GET  /balancing/plan`: ProxLB's plan now: the verdict, the balance test per method with
+//!   its numbers (`cluster.checks`), node loads before and after, every move with why this guest
+//!   (`why_guest`), why this target (`why_target`) and every other node's verdict
+//!   (`candidates[].rejections`), and how old ProxLB's inputs are (`inputs`);
+//! - `POST /balancing/what-if` `{settings, maintenance_nodes?, ignore_nodes?}`: `today`'s plan
+//!   and the `candidate`'s, with the `diff` (nothing is written);
+//! - `GET  /balancing/explain?guest=<vmid or name>`: why one guest moves or stays (`verdict`,
+//!   `reasons` as sentences, the typed `outcome` with its numbers);
 //! - `GET  /balancing/best-node`: the node ProxLB would choose now (`proxlb -d -b`), or with
 //!   `cores`, `memory`, `disk` (units accepted), `type`, `pool`, `tags` the best node for a new
 //!   guest of that size and those rules; 409 with every node's reasons when none fits;
@@ -26,9 +30,8 @@ use axum::{Json, Router};
 use plb_backend::config_store::Saved;
 use plb_backend::services::balancing::save::SaveError;
 use plb_backend::AppState;
-use plb_domain::balancing::plan_view::{GuestExplanation, PlanView};
+use plb_domain::balancing::answer::{BalancingPlan, GuestAnswer, WhatIfAnswer};
 use plb_domain::balancing::settings::BalancingSettings;
-use plb_domain::balancing::whatif::WhatIf;
 use plb_domain::balancing::wire::{Candidate, RunStarted, SaveRefusal, SettingsView};
 use plb_domain::proxlb::best_node::{NewGuest, NoFit};
 use plb_domain::proxlb::cluster::GuestKind;
@@ -139,7 +142,10 @@ async fn save(
     ))
 }
 
-async fn plan(State(state): State<AppState>, _caller: Caller) -> Result<Json<PlanView>, ApiError> {
+async fn plan(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<BalancingPlan>, ApiError> {
     Ok(Json(state.balancing.plan().await?))
 }
 
@@ -147,7 +153,7 @@ async fn what_if(
     State(state): State<AppState>,
     _caller: Caller,
     Json(candidate): Json<Candidate>,
-) -> Result<Json<WhatIf>, ApiError> {
+) -> Result<Json<WhatIfAnswer>, ApiError> {
     Ok(Json(state.balancing.what_if(&candidate).await?))
 }
 
@@ -155,7 +161,7 @@ async fn explain(
     State(state): State<AppState>,
     _caller: Caller,
     Query(query): Query<ExplainQuery>,
-) -> Result<Json<GuestExplanation>, ApiError> {
+) -> Result<Json<GuestAnswer>, ApiError> {
     Ok(Json(state.balancing.explain(&query.guest).await?))
 }
 

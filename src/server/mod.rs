@@ -1,6 +1,7 @@
 //! The axum server: start-up, routes beside the Leptos app, the live channel, shutdown.
 
 pub mod auth;
+pub mod balancing_ask_rest;
 pub mod balancing_rest;
 pub mod config_rest;
 pub mod demo;

@@ -45,6 +45,8 @@ pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
         .merge(crate::server::config_rest::routes())
         // The Balancing view: /api/balancing/*.
         .merge(crate::server::balancing_rest::routes())
+        // Ask real ProxLB: /api/balancing/ask-proxlb.
+        .merge(crate::server::balancing_ask_rest::routes())
         .layer(Extension(cache))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);

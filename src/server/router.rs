@@ -153,6 +153,7 @@ pub fn route_table() -> RouteTable {
         .chain(proxlb_rest::PATHS)
         .chain(crate::server::migrations_rest::PATHS)
         .chain(crate::server::balancing_rest::PATHS)
+        .chain(crate::server::balancing_ask_rest::PATHS)
         .map(|path| format!("/api{path}"))
         .collect();
     RouteTable {

@@ -229,3 +229,48 @@ pub fn fake_process_backend(
     settings.proxlb_python = Some(python);
     settings.proxlb_config = config;
 }
+
+/// Sends a REST call as a script would: `Bearer token`, an optional JSON body. Returns the status
+/// and the body as text (each test checks it for the secrets it planted, then parses it).
+pub async fn call_api(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> (StatusCode, String) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = match body {
+        Some(v) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let (status, _, text) = send(router, request.body(body).unwrap()).await;
+    (status, text)
+}
+
+/// A JSON answer as a value; a body that is not JSON becomes a string value.
+pub fn json_or_text(text: String) -> serde_json::Value {
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
+/// The Python that has ProxLB 2.3.0: `PROXLB_PYTHON`, else `<workspace>/.venv/bin/python`
+/// (scripts/setup.sh installs it there).
+pub fn proxlb_python() -> std::path::PathBuf {
+    let path = std::env::var_os("PROXLB_PYTHON").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "ProxLB is not installed: {} does not exist. Run scripts/setup.sh (it installs ProxLB 2.3.0 \
+         into <workspace>/.venv) or set PROXLB_PYTHON to a python that has proxlb installed.",
+        path.display()
+    );
+    path
+}

@@ -11,41 +11,14 @@ mod common;
 
 use std::time::Duration;
 
-use plb_backend::auth::Identity;
+use common::{eventually, identity};
+
 use plb_backend::settings::ProxlbService;
 use plb_backend::{compose, Error, Settings};
-use plb_domain::auth::{AuthSource, CurrentUser, Role};
+use plb_domain::auth::Role;
 use plb_domain::balancing::run_now::RunStart;
 use plb_domain::runs::RunState;
 use plb_domain::service::BackendKind;
-
-fn operator() -> Identity {
-    Identity {
-        user: CurrentUser {
-            user_id: "admin@proxlb-web".into(),
-            display_name: "admin@proxlb-web".into(),
-            role: Role::Operator,
-            source: AuthSource::Local,
-            via_token: false,
-        },
-        token: None,
-        source_ip: None,
-    }
-}
-
-async fn eventually<T>(what: &str, within: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(value) = f().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} did not happen within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulator() {
@@ -77,7 +50,7 @@ async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulato
     settings.ca_file = sim.cert().map(|c| c.cert_path.clone());
     settings.poll_interval = Duration::from_secs(1);
     let state = compose::wire(settings).await.unwrap();
-    let who = operator();
+    let who = identity(Role::Operator);
 
     // ProxLB Web's replay of ProxLB's plan on the polled cluster: the demo is unbalanced.
     let plan = eventually("a plan with moves", Duration::from_secs(30), async || {
@@ -86,7 +59,7 @@ async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulato
             .plan()
             .await
             .ok()
-            .filter(|p| !p.moves.is_empty())
+            .filter(|p| !p.projection.moves.is_empty())
     })
     .await;
     let before: Vec<(String, String)> = sim
@@ -112,7 +85,10 @@ async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulato
     .await;
     let started = state.balancing.run_now(&who).await.unwrap();
     assert_eq!(started.how, RunStart::Start);
-    assert_eq!(started.plan.moves.len(), plan.moves.len());
+    assert_eq!(
+        started.plan.projection.moves_total,
+        plan.projection.moves_total
+    );
 
     // While that run is in progress, a second one is refused with the reason.
     match state.balancing.run_now(&who).await {
@@ -145,11 +121,12 @@ async fn run_now_starts_one_real_proxlb_run_that_migrates_guests_in_the_simulato
     // Every guest that moved was in the plan ProxLB Web showed, to the node it named.
     for (guest, node) in &moved {
         assert!(
-            plan.moves
+            plan.projection
+                .moves
                 .iter()
-                .any(|m| &m.guest == guest && &m.to == node),
+                .any(|m| &m.planned.planned.guest == guest && &m.planned.planned.to == node),
             "{guest} moved to {node}, which the plan did not say: {:?}",
-            plan.moves
+            plan.projection.moves
         );
     }
 

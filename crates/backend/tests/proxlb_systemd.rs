@@ -275,3 +275,36 @@ async fn the_version_comes_from_the_units_interpreter() {
     let status = fake.backend("proxlb").status().await.unwrap();
     assert_eq!(status.version.as_deref(), Some("2.3.0"));
 }
+
+#[tokio::test]
+async fn one_shot_runs_the_unit_s_own_interpreter_or_says_why_not() {
+    let fake = Fake::new(json!({ "units": { "proxlb.service": unit("active", 0, 0) } }));
+    let one_shot = fake.backend("proxlb").one_shot().await.unwrap();
+    assert_eq!(
+        one_shot.python,
+        PathBuf::from("/nonexistent/venv/bin/python3")
+    );
+    assert!(one_shot
+        .env
+        .iter()
+        .any(|(k, v)| k == "PYTHONUNBUFFERED" && v == "1"));
+
+    // A unit that does not start ProxLB through Python (1.0.x's /usr/bin/proxlb).
+    let mut other = unit("active", 0, 0);
+    other["ExecStart"] = json!("{ path=/usr/bin/proxlb ; argv[]=/usr/bin/proxlb ; }");
+    let fake = Fake::new(json!({ "units": { "proxlb.service": other } }));
+    match fake.backend("proxlb").one_shot().await {
+        Err(ServiceError::Refused(message)) => {
+            assert!(message.contains("Python interpreter"), "{message}")
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+
+    let fake = Fake::new(json!({ "units": {}, "deny": false }));
+    match fake.backend("proxlb").one_shot().await {
+        Err(ServiceError::Problem(problem)) => {
+            assert_eq!(problem.kind, ProblemKind::UnitNotFound)
+        }
+        other => panic!("not a problem: {other:?}"),
+    }
+}

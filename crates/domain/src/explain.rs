@@ -3,9 +3,10 @@
 mod balancing;
 
 pub use balancing::{
-    describe_candidate, describe_guest_choice, describe_guest_outcome, describe_method_check,
-    describe_no_fit, describe_not_moved, describe_pass_trigger, describe_quirk_at,
-    describe_rejection, describe_target, describe_value,
+    describe_candidate, describe_guest_choice, describe_guest_outcome, describe_guest_reasons,
+    describe_inputs, describe_method_check, describe_no_fit, describe_not_moved,
+    describe_pass_trigger, describe_plan_verdict, describe_quirk_at, describe_rejection,
+    describe_target, describe_value,
 };
 
 use crate::proxlb::config::Mode;

@@ -9,7 +9,8 @@
 mod balancing;
 
 pub use balancing::{
-    rejection_kind, BalancingProjection, MoveLine, BALANCING_LIST, BALANCING_MOVES,
+    rejection_kind, BalancingProjection, MoveLine, BALANCING_CANDIDATES, BALANCING_LIST,
+    BALANCING_MOVES,
 };
 
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,9 @@
 //! and [`LogSource`]. One adapter per backend (process, Docker, systemd) implements both; the
 //! composition root picks it from `PROXLB_SERVICE`.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
 use futures::stream::BoxStream;
 use plb_domain::logs::RawLine;
 use plb_domain::service::{BackendKind, ProblemKind, ServiceProblem, ServiceStatus};
@@ -55,6 +58,24 @@ pub trait ServiceManager: Send + Sync {
     async fn restart(&self) -> Result<(), ServiceError>;
     /// Sends SIGHUP: ProxLB re-reads its config after its current sleep, without reconnecting.
     async fn reload(&self) -> Result<(), ServiceError>;
+    /// How to run the installed ProxLB once on this machine, beside the daemon ("ask real
+    /// ProxLB" runs `<python> -m proxlb -c <copy> -d -j`), or why this backend cannot.
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        Err(ServiceError::Refused(format!(
+            "Asking real ProxLB is not available with the {} backend yet",
+            self.backend().label()
+        )))
+    }
+}
+
+/// How to run the installed ProxLB once, as a child of ProxLB Web: `<python> -m proxlb …` with
+/// exactly `env` (everything else of ProxLB Web's environment stays private).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OneShot {
+    /// The interpreter ProxLB is installed in.
+    pub python: PathBuf,
+    /// The child's whole environment.
+    pub env: Vec<(String, OsString)>,
 }
 
 /// One line from a [`LogSource`] with the position to resume after it.

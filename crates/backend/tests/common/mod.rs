@@ -122,3 +122,37 @@ pub async fn start_fast_sim() -> Simulator {
     };
     Simulator::start(demo(), config).await.unwrap()
 }
+
+/// A local user of `role`, as the services see a signed-in caller.
+pub fn identity(role: plb_domain::auth::Role) -> plb_backend::auth::Identity {
+    plb_backend::auth::Identity {
+        user: plb_domain::auth::CurrentUser {
+            user_id: "admin@proxlb-web".into(),
+            display_name: "admin@proxlb-web".into(),
+            role,
+            source: plb_domain::auth::AuthSource::Local,
+            via_token: false,
+        },
+        token: None,
+        source_ip: None,
+    }
+}
+
+/// Polls `f` every 100 ms until it gives a value; fails the test after `within`.
+pub async fn eventually<T>(
+    what: &str,
+    within: Duration,
+    mut f: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = f().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan_view::PlanView;
+use super::answer::{BalancingPlan, NodeState};
 use super::run_now::{RunRefusal, RunStart};
 use super::settings::{BalancingSettings, FieldError};
 
@@ -20,6 +20,10 @@ pub struct SettingsView {
     pub pressure_reported: bool,
     /// Why "run now" would be refused now, if it would.
     pub run_refusal: Option<RunRefusal>,
+    /// Every node's maintenance and ignore state now (empty without a snapshot), for the
+    /// what-if's per-node toggles.
+    #[serde(default)]
+    pub nodes: Vec<NodeState>,
 }
 
 /// A candidate for the what-if: settings, and optionally other maintenance or ignore lists.
@@ -61,5 +65,5 @@ pub struct RunStarted {
     /// Restart or start.
     pub how: RunStart,
     /// The plan ProxLB Web expected it to carry out when it started it.
-    pub plan: PlanView,
+    pub plan: BalancingPlan,
 }

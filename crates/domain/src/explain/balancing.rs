@@ -2,12 +2,14 @@
 //! stay, best node.
 
 use super::{describe_ignore, describe_reason, describe_source, list, mode_name};
+use crate::balancing::answer::InputsAge;
+use crate::projection::BalancingProjection;
 use crate::proxlb::config::{Mode, Resource};
 use crate::proxlb::explanation::{
-    CandidateVerdict, GuestChoice, GuestOutcome, MethodCheck, NotMovedReason, PassTrigger, QuirkAt,
-    Rejection, TargetChoice, TargetRule,
+    CandidateVerdict, GuestChoice, GuestExplanation, GuestOutcome, MethodCheck, NotMovedReason,
+    PassTrigger, QuirkAt, Rejection, TargetChoice, TargetRule,
 };
-use crate::units::{format_bytes, plural};
+use crate::units::{format_bytes, format_duration, plural};
 
 /// A node value as ProxLB compares it, e.g. `71.3 % memory used`, `12.0 % cpu pressure`.
 pub fn describe_value(value: f64, method: Resource, mode: Mode) -> String {
@@ -341,6 +343,97 @@ pub fn describe_guest_outcome(outcome: &GuestOutcome) -> String {
     }
 }
 
+/// A plan in one sentence, e.g. `ProxLB would migrate 3 guests now.`
+pub fn describe_plan_verdict(plan: &BalancingProjection) -> String {
+    if plan.issued > 0 {
+        format!(
+            "ProxLB would migrate {} now.",
+            plural(plan.issued, "guest", "guests")
+        )
+    } else if plan.moves_total > 0 {
+        format!(
+            "ProxLB plans {} but would issue none.",
+            plural(plan.moves_total, "move", "moves")
+        )
+    } else if plan.cluster.needed {
+        "Balancing is needed, but ProxLB finds nothing it can move.".to_owned()
+    } else if !plan.cluster.pass_triggers.is_empty() {
+        "ProxLB enforces its rules, but no guest needs to move.".to_owned()
+    } else {
+        "The cluster is balanced: ProxLB would move nothing.".to_owned()
+    }
+}
+
+/// Why a guest moves or stays, as sentences: the deciding reason first, then the others, then
+/// the quirks at that place (`Quirk: …`).
+pub fn describe_guest_reasons(explanation: &GuestExplanation) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut quirks: Vec<&QuirkAt> = explanation.quirks.iter().collect();
+    let mut moves = Vec::new();
+    match &explanation.outcome {
+        GuestOutcome::Moves { explanation } => {
+            out.push(describe_guest_choice(&explanation.why_guest));
+            out.push(describe_target(&explanation.why_target));
+            moves.push(explanation.as_ref());
+        }
+        GuestOutcome::Stays { reasons } => {
+            for reason in reasons {
+                out.push(describe_not_moved(reason));
+                if let NotMovedReason::NotIssued { explanation, .. } = reason {
+                    out.push(describe_guest_choice(&explanation.why_guest));
+                    out.push(describe_target(&explanation.why_target));
+                    moves.push(explanation.as_ref());
+                }
+            }
+        }
+    }
+    for q in moves.iter().flat_map(|m| &m.quirks) {
+        if !quirks.contains(&q) {
+            quirks.push(q);
+        }
+    }
+    out.extend(
+        quirks
+            .into_iter()
+            .map(|q| format!("Quirk: {}", describe_quirk_at(q))),
+    );
+    out
+}
+
+/// How complete and old ProxLB's RRD inputs are, then, one sentence each, where they still
+/// differ from what ProxLB reads when it runs.
+pub fn describe_inputs(inputs: Option<&InputsAge>) -> Vec<String> {
+    let Some(inputs) = inputs else {
+        return vec![
+            "CPU/PSI inputs from RRD: not fetched yet.".to_owned(),
+            "Until they are, guest CPU is the instantaneous value and there is no PSI, where ProxLB reads each guest's RRD mean and pressure.".to_owned(),
+        ];
+    };
+    let i = &inputs.inputs;
+    let oldest = inputs
+        .oldest_age_seconds
+        .map(|s| format!(", oldest {}", format_duration(s)))
+        .unwrap_or_default();
+    let mut out = vec![format!(
+        "CPU/PSI inputs from RRD: {} of {}{oldest}.",
+        i.guests_covered,
+        plural(i.running_guests, "running guest", "running guests")
+    )];
+    let missing = i.running_guests.saturating_sub(i.guests_covered);
+    if missing > 0 {
+        out.push(format!(
+            "{} still {} the instantaneous CPU and no PSI until {} RRD is fetched; ProxLB reads every guest's RRD when it runs, so its plan can differ there.",
+            plural(missing, "guest", "guests"),
+            if missing == 1 { "uses" } else { "use" },
+            if missing == 1 { "its" } else { "their" }
+        ));
+    }
+    out.push(
+        "ProxLB reads its inputs afresh when it runs; this plan uses the last poll's, so it can differ by what changed since.".to_owned(),
+    );
+    out
+}
+
 /// Why no node fits a new guest, one line per node.
 pub fn describe_no_fit(candidates: &[CandidateVerdict]) -> Vec<String> {
     candidates.iter().map(describe_candidate).collect()
@@ -408,6 +501,29 @@ mod tests {
                 ],
             }),
             "pve2: in maintenance; not the most free (61.0 vs 40.2)"
+        );
+    }
+
+    #[test]
+    fn inputs_say_coverage_age_and_where_they_differ() {
+        let inputs = InputsAge::at(
+            crate::view::BalancingInputs {
+                running_guests: 120,
+                guests_covered: 118,
+                oldest_unix: Some(1_000),
+            },
+            1_040,
+        );
+        let lines = describe_inputs(Some(&inputs));
+        assert_eq!(
+            lines[0],
+            "CPU/PSI inputs from RRD: 118 of 120 running guests, oldest 40s."
+        );
+        assert!(lines[1].starts_with("2 guests still use the instantaneous CPU"));
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            describe_inputs(None)[0],
+            "CPU/PSI inputs from RRD: not fetched yet."
         );
     }
 

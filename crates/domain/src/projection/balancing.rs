@@ -1,7 +1,8 @@
 //! The Balancing view's projection: the cluster explanation, node bars before and after the plan,
-//! and the planned moves with their reasons, but not every guest and not every move's candidate
-//! table (at 10,000 guests those are fetched per guest with
-//! [`Evaluation::explain_guest`](crate::proxlb::decision::Evaluation::explain_guest)).
+//! and the planned moves with their reasons and candidate tables, but not every guest (at 10,000
+//! guests a guest that stays is explained per query with
+//! [`Evaluation::explain_guest`](crate::proxlb::decision::Evaluation::explain_guest)), and
+//! candidate tables only up to [`BALANCING_CANDIDATES`] rows in all.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,11 +10,18 @@ use super::ReasonLine;
 use crate::explain::{describe_note, describe_reason};
 use crate::proxlb::decision::{Evaluation, MoveDecision, Reason};
 use crate::proxlb::explanation::{
-    ClusterExplanation, GuestChoice, NodeBar, QuirkAt, Rejection, TargetChoice,
+    CandidateVerdict, ClusterExplanation, GuestChoice, NodeBar, QuirkAt, Rejection, TargetChoice,
 };
 
 /// Planned moves the Balancing view ships; the rest are counted.
 pub const BALANCING_MOVES: usize = 200;
+
+/// Candidate rows (one node's verdict for one move) the projection ships in all: moves are
+/// given their full table in plan order while it fits (every shipped move on 3 nodes, 75 on 8),
+/// later ones only their counts in [`MoveLine::rejected`] (their table comes with the guest's
+/// explanation). A row is about 140 bytes of JSON, so the tables add at most about 85 KB to the
+/// 200 shipped moves' 100 KB.
+pub const BALANCING_CANDIDATES: usize = 600;
 
 /// Entries of long lists inside the cluster explanation the view ships (hot guests).
 pub const BALANCING_LIST: usize = 20;
@@ -39,11 +47,12 @@ pub struct BalancingProjection {
     pub issued: usize,
 }
 
-/// One planned move with why this guest and why this target; how many nodes were rejected for
-/// which reason (the full table comes with the guest's explanation).
+/// One planned move with why this guest and why this target, how many nodes were rejected for
+/// which reason and, within [`BALANCING_CANDIDATES`], every node's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MoveLine {
-    /// The move.
+    /// The move (flattened: `guest`, `vmid`, `kind`, `from`, `to`, `issued`).
+    #[serde(flatten)]
     pub planned: MoveDecision,
     /// Why this guest.
     pub why_guest: GuestChoice,
@@ -52,6 +61,10 @@ pub struct MoveLine {
     /// Rejected nodes per deciding reason (the first rejection of each node), e.g.
     /// `("not_most_free", 5)`.
     pub rejected: Vec<(String, usize)>,
+    /// Every node's verdict, target first (empty past [`BALANCING_CANDIDATES`]; the guest's
+    /// explanation has it).
+    #[serde(default)]
+    pub candidates: Vec<CandidateVerdict>,
     /// Why no migration request would be sent (empty when it would).
     pub not_issued: Vec<Reason>,
     /// Quirks at this move.
@@ -88,6 +101,7 @@ impl Evaluation {
             check.hot_guests.truncate(BALANCING_LIST);
         }
         let positions = self.guest_positions();
+        let mut rows_left = BALANCING_CANDIDATES;
         let moves = d
             .moves
             .iter()
@@ -103,11 +117,21 @@ impl Evaluation {
                         None => rejected.push((kind.to_owned(), 1)),
                     }
                 }
+                let candidates = if e.candidates.len() <= rows_left {
+                    rows_left -= e.candidates.len();
+                    e.candidates
+                } else {
+                    // Later moves are not given a table either: the cut is one place in plan
+                    // order, so "tables up to move n" is what the view can say.
+                    rows_left = 0;
+                    Vec::new()
+                };
                 Some(MoveLine {
                     planned: e.planned,
                     why_guest: e.why_guest,
                     why_target: e.why_target,
                     rejected,
+                    candidates,
                     not_issued: e.not_issued,
                     quirks: e.quirks,
                 })

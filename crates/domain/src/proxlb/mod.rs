@@ -12,6 +12,7 @@
 // Every public item of this module tree is documented; keep it that way.
 #![warn(missing_docs)]
 
+pub mod ask;
 pub mod best_node;
 pub mod cluster;
 pub mod config;

@@ -5,7 +5,7 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use plb_domain::service::{BackendKind, ProblemKind, ServiceProblem, ServiceState, ServiceStatus};
 
-use crate::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// The backend used when none is configured or detected.
 #[derive(Clone, Debug)]
@@ -77,6 +77,10 @@ impl ServiceManager for NoBackend {
 
     async fn reload(&self) -> Result<(), ServiceError> {
         self.refuse()
+    }
+
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        Err(ServiceError::Problem(self.problem.clone()))
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 
 use super::buffer::{LogBuffer, DEFAULT_CAPACITY};
 use super::version;
-use crate::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// How many lines of a failed run are kept as its `last_error_lines`.
 pub const ERROR_LINES: usize = 30;
@@ -38,7 +38,7 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 /// How long a failed pre-flight check (`-v`) is remembered before it is tried again.
 const PROBE_RETRY: Duration = Duration::from_secs(15);
 /// Variables passed on to ProxLB; everything else of ProxLB Web's environment stays private.
-const PASSED_ENV: &[&str] = &[
+pub const PASSED_ENV: &[&str] = &[
     "PATH",
     "HOME",
     "LANG",
@@ -532,6 +532,28 @@ impl ServiceManager for ProcessBackend {
         };
         signal(child.pid, Signal::HUP)
     }
+
+    /// The same interpreter, environment and CA bundle as the daemon child.
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        self.version().await?;
+        let mut env = passed_env();
+        if let Some(ca_file) = &self.inner.config.ca_file {
+            env.push(("REQUESTS_CA_BUNDLE".to_owned(), ca_file.clone().into()));
+        }
+        Ok(OneShot {
+            python: self.inner.config.python.clone(),
+            env,
+        })
+    }
+}
+
+/// The allow-listed part of ProxLB Web's environment ([`PASSED_ENV`]), unbuffered output.
+pub fn passed_env() -> Vec<(String, std::ffi::OsString)> {
+    PASSED_ENV
+        .iter()
+        .filter_map(|name| std::env::var_os(name).map(|value| ((*name).to_owned(), value)))
+        .chain([("PYTHONUNBUFFERED".to_owned(), "1".into())])
+        .collect()
 }
 
 #[async_trait::async_trait]

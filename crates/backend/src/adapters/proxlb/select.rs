@@ -20,7 +20,7 @@ use super::docker::DockerBackend;
 use super::none::NoBackend;
 use super::process::{ProcessBackend, ProcessConfig};
 use super::systemd::{systemd_running, SystemdBackend};
-use crate::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 use crate::settings::ProxlbService;
 use crate::Settings;
 
@@ -212,6 +212,10 @@ impl ServiceManager for AutoBackend {
 
     async fn reload(&self) -> Result<(), ServiceError> {
         self.backend().await.manager.reload().await
+    }
+
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        self.backend().await.manager.one_shot().await
     }
 }
 

@@ -27,7 +27,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 use super::process::ERROR_LINES;
-use crate::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// How long a failed version check is remembered.
 const VERSION_RETRY: Duration = Duration::from_secs(60);
@@ -36,6 +36,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// The properties `status` reads.
 const PROPERTIES: &str = "LoadState,ActiveState,SubState,MainPID,ExecMainCode,ExecMainStatus,\
                           StateChangeTimestamp,ExecStart";
+/// The CA bundle ProxLB's units pass as `REQUESTS_CA_BUNDLE`.
+const UNIT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where systemd keeps its runtime state; it exists only while systemd is PID 1
 /// (`sd_booted(3)`).
 const SYSTEMD_RUNTIME: &str = "/run/systemd/system";
@@ -395,6 +397,46 @@ impl ServiceManager for SystemdBackend {
 
     async fn reload(&self) -> Result<(), ServiceError> {
         self.action("reload", "reloading").await
+    }
+
+    /// The unit's own interpreter (`ExecStart`'s path; the Debian package's is
+    /// `/opt/venvs/proxlb/bin/python3`), run locally with the CA bundle the unit sets.
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        let show = self.show().await?;
+        if show.load_state != "loaded" {
+            return Err(classify(
+                &self.inner.unit,
+                "reading the state of",
+                "not found",
+            ));
+        }
+        let python = show
+            .exec_path
+            .filter(|path| {
+                Path::new(path)
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().starts_with("python"))
+            })
+            .ok_or_else(|| {
+                ServiceError::Refused(format!(
+                    "{} does not start ProxLB through a Python interpreter, so ProxLB Web \
+                     cannot run it once beside the daemon",
+                    self.inner.unit
+                ))
+            })?;
+        let mut env = super::process::passed_env();
+        // The shipped units set this (proxlb.service of the Debian package, ProxLB 2.3.0).
+        let bundle = Path::new(UNIT_CA_BUNDLE);
+        if bundle.exists() {
+            env.push((
+                "REQUESTS_CA_BUNDLE".to_owned(),
+                bundle.as_os_str().to_owned(),
+            ));
+        }
+        Ok(OneShot {
+            python: PathBuf::from(python),
+            env,
+        })
     }
 }
 

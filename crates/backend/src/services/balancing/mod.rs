@@ -4,23 +4,32 @@
 //! node, and "run now" (a restart of the daemon, see [`run`]).
 //!
 //! Nothing here calls Proxmox: plans are computed on the poller's last snapshot, so a what-if
-//! costs one replay of ProxLB's calculation and no request.
+//! costs one replay of ProxLB's calculation and no request. Today's evaluation is kept per
+//! snapshot, file and minute ([`baseline`]); answers are built from the domain's explanation
+//! types ([`plb_domain::balancing::answer`]).
 
+pub mod ask;
+mod baseline;
 mod run;
 pub mod save;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use plb_domain::balancing::plan_view::{explain_guest, find_guest, GuestExplanation, PlanView};
+use plb_domain::balancing::answer::{
+    node_states, BalancingPlan, GuestAnswer, InputsAge, WhatIfAnswer,
+};
 use plb_domain::balancing::run_now;
 use plb_domain::balancing::settings::BalancingSettings;
-use plb_domain::balancing::whatif::{diff, WhatIf};
 use plb_domain::balancing::wire::{Candidate, SettingsView};
 use plb_domain::proxlb::best_node::{best_node, BestNode, NewGuest, NoFit};
-use plb_domain::proxlb::decision::{evaluate, Decision, EvaluationInput};
+use plb_domain::proxlb::decision::{evaluate_full, EvaluationInput};
+use plb_domain::proxlb::maintenance::maintenance_overview;
+use plb_domain::proxlb::what_if::what_if_against;
 use plb_domain::proxlb::{ClusterSnapshot, ProxLbConfig};
 use plb_domain::view::local_time;
+
+use self::baseline::{Baseline, BaselineCache, Key};
 
 use crate::adapters::config_file;
 use crate::auth::AuthService;
@@ -29,7 +38,7 @@ use crate::error::Service;
 use crate::ports::config::{Digest, Writability};
 use crate::ports::Clock;
 use crate::services::cluster::ClusterService;
-use crate::services::cluster_view::to_domain;
+use crate::services::cluster_view::{meta, to_domain};
 use crate::services::proxlb::Proxlb;
 use crate::Error;
 
@@ -42,6 +51,9 @@ pub struct BalancingService {
     auth: AuthService,
     clock: Arc<dyn Clock>,
     utc_offset_seconds: i64,
+    baseline: BaselineCache,
+    /// "Ask real ProxLB": one run at a time ([`ask`]).
+    ask: ask::AskSlot,
 }
 
 /// ProxLB's configuration as typed, with the digest of the bytes it was read from.
@@ -69,6 +81,8 @@ impl BalancingService {
             auth,
             clock,
             utc_offset_seconds,
+            baseline: BaselineCache::default(),
+            ask: ask::AskSlot::default(),
         }
     }
 
@@ -101,9 +115,17 @@ impl BalancingService {
     /// The settings for the form, with the file's digest and whether a run may start now.
     pub async fn settings(&self) -> Result<SettingsView, Error> {
         let typed = self.typed().await?;
-        let pressure_reported = self
-            .cluster_snapshot()
+        let snapshot = self.cluster_snapshot();
+        let pressure_reported = snapshot
+            .as_ref()
             .is_some_and(|s| s.nodes.iter().any(|n| n.psi.is_some()));
+        let nodes = snapshot.map_or_else(Vec::new, |s| {
+            node_states(&maintenance_overview(
+                &s.nodes,
+                &typed.config.proxmox_cluster,
+                self.local_now(),
+            ))
+        });
         let run_refusal = run_now::check(
             &typed.config,
             &self.proxlb.service.status(),
@@ -120,6 +142,7 @@ impl BalancingService {
             },
             pressure_reported,
             run_refusal,
+            nodes,
         })
     }
 
@@ -136,60 +159,97 @@ impl BalancingService {
         })
     }
 
-    fn decide(&self, snapshot: &ClusterSnapshot, config: &ProxLbConfig) -> Decision {
-        evaluate(EvaluationInput {
-            snapshot,
-            config,
+    /// Today's evaluation of the poller's last data under the file as saved (kept until either
+    /// changes, or the minute does), evaluated off the async workers.
+    async fn baseline(&self) -> Result<(Arc<Baseline>, ProxLbConfig), Error> {
+        let typed = self.typed().await?;
+        let snapshot = self.cluster.snapshot();
+        let Some((snapshot, data)) = snapshot.and_then(|s| s.data.clone().map(|d| (s, d))) else {
+            return Err(Error::Unavailable {
+                service: Service::Proxmox,
+                detail: "no cluster snapshot yet".to_owned(),
+            });
+        };
+        let key = Key {
+            data,
+            digest: typed.digest.0,
             now: self.local_now(),
-            dry_run: false,
+        };
+        let cache = self.baseline.clone();
+        let config = typed.config.clone();
+        let inputs = meta(&snapshot).balancing_inputs;
+        let baseline = tokio::task::spawn_blocking(move || {
+            cache.get_or_build(key, |key| {
+                let domain = to_domain(&key.data);
+                let evaluation = evaluate_full(EvaluationInput {
+                    snapshot: &domain,
+                    config: &config,
+                    now: key.now,
+                    dry_run: false,
+                });
+                Baseline {
+                    snapshot: domain,
+                    evaluation,
+                    inputs,
+                    now: key.now,
+                }
+            })
         })
+        .await
+        .map_err(Error::internal)?;
+        Ok((baseline, typed.config))
+    }
+
+    fn inputs(&self, baseline: &Baseline) -> Option<InputsAge> {
+        let now = u64::try_from(self.now_ms() / 1000).unwrap_or(0);
+        baseline.inputs.map(|i| InputsAge::at(i, now))
     }
 
     /// ProxLB's plan with the configuration as saved.
-    pub async fn plan(&self) -> Result<PlanView, Error> {
-        let typed = self.typed().await?;
-        let snapshot = self.snapshot_or_error()?;
-        let decision = self.decide(&snapshot, &typed.config);
-        Ok(PlanView::of(&decision, &typed.config.balancing))
+    pub async fn plan(&self) -> Result<BalancingPlan, Error> {
+        let (baseline, _) = self.baseline().await?;
+        let inputs = self.inputs(&baseline);
+        tokio::task::spawn_blocking(move || {
+            BalancingPlan::of(baseline.evaluation.balancing_projection(), inputs)
+        })
+        .await
+        .map_err(Error::internal)
     }
 
-    /// Today's plan and the candidate's, with their difference.
-    pub async fn what_if(&self, candidate: &Candidate) -> Result<WhatIf, Error> {
-        let typed = self.typed().await?;
-        let snapshot = self.snapshot_or_error()?;
-        let mut config = candidate.settings.apply_to(&typed.config);
+    /// Today's plan and the candidate's, with their difference. Nothing is written.
+    pub async fn what_if(&self, candidate: &Candidate) -> Result<WhatIfAnswer, Error> {
+        let (baseline, today) = self.baseline().await?;
+        let mut config = candidate.settings.apply_to(&today);
         if let Some(nodes) = &candidate.maintenance_nodes {
             config.proxmox_cluster.maintenance_nodes = nodes.clone();
         }
         if let Some(nodes) = &candidate.ignore_nodes {
             config.proxmox_cluster.ignore_nodes = nodes.clone();
         }
-        let service = self.clone();
+        let inputs = self.inputs(&baseline);
         tokio::task::spawn_blocking(move || {
-            let today = PlanView::of(
-                &service.decide(&snapshot, &typed.config),
-                &typed.config.balancing,
+            let what_if = what_if_against(
+                &baseline.evaluation,
+                &baseline.snapshot,
+                &config,
+                baseline.now,
             );
-            let candidate = PlanView::of(&service.decide(&snapshot, &config), &config.balancing);
-            WhatIf {
-                diff: diff(&today, &candidate),
-                today,
-                candidate,
-            }
+            WhatIfAnswer::of(what_if, inputs)
         })
         .await
         .map_err(Error::internal)
     }
 
-    /// Why the guest `query` names (name or VMID) moves or stays.
-    pub async fn explain(&self, query: &str) -> Result<GuestExplanation, Error> {
-        let typed = self.typed().await?;
-        let snapshot = self.snapshot_or_error()?;
-        let guest = find_guest(&snapshot.guests, query).ok_or_else(|| Error::NotFound {
-            what: format!("guest {:?}", query.trim()),
-        })?;
-        let decision = self.decide(&snapshot, &typed.config);
-        Ok(explain_guest(&decision, &typed.config.balancing, guest))
+    /// Why the guest `query` names (VMID or name) moves or stays.
+    pub async fn explain(&self, query: &str) -> Result<GuestAnswer, Error> {
+        let (baseline, _) = self.baseline().await?;
+        baseline
+            .evaluation
+            .explain_guest(&baseline.snapshot, query)
+            .map(GuestAnswer::of)
+            .ok_or_else(|| Error::NotFound {
+                what: format!("guest {:?}", query.trim()),
+            })
     }
 
     /// The best node for a new guest of `request`'s size and rules, or (without a request) the

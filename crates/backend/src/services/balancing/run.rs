@@ -11,7 +11,6 @@
 //! [`ServiceManager`]: crate::ports::ServiceManager
 
 use plb_domain::audit::AuditAction;
-use plb_domain::balancing::plan_view::PlanView;
 use plb_domain::balancing::run_now::{self, RunStart};
 use plb_domain::balancing::wire::RunStarted;
 use plb_domain::service::ServiceAction;
@@ -36,7 +35,7 @@ impl BalancingService {
         if let Ok(started) = &result {
             record.details = Some(serde_json::json!({
                 "how": started.how,
-                "planned_moves": started.plan.moves.len(),
+                "planned_moves": started.plan.projection.moves_total,
             }));
         }
         self.auth.audit(record).await;
@@ -57,13 +56,7 @@ impl BalancingService {
             message: refusal.message(),
             current: None,
         })?;
-        let plan = match self.snapshot_or_error() {
-            Ok(snapshot) => PlanView::of(
-                &self.decide(&snapshot, &typed.config),
-                &typed.config.balancing,
-            ),
-            Err(error) => return Err(error),
-        };
+        let plan = self.plan().await?;
         let action = match how {
             RunStart::Restart => ServiceAction::Restart,
             RunStart::Start => ServiceAction::Start,

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{service::entry, AuthService, Identity, Role};
 use crate::error::Service;
-use crate::ports::{ServiceError, ServiceManager};
+use crate::ports::{OneShot, ServiceError, ServiceManager};
 use crate::{Error, Result};
 
 /// How often the backend is asked for ProxLB's status.
@@ -66,6 +66,11 @@ impl ProxlbService {
     /// Which backend runs ProxLB.
     pub fn backend(&self) -> BackendKind {
         self.inner.manager.backend()
+    }
+
+    /// How to run the installed ProxLB once beside the daemon, or why the backend cannot.
+    pub async fn one_shot(&self) -> std::result::Result<OneShot, ServiceError> {
+        self.inner.manager.one_shot().await
     }
 
     /// The status as last asked (at most [`POLL_INTERVAL`] old).

@@ -452,8 +452,48 @@ fn projection_carries_moves_with_rejection_counts_and_sentences() {
             ("not_most_free".to_owned(), 1)
         ]
     );
+    // The full table: the target, then the guest's own node.
+    assert_eq!(p.moves[0].candidates.len(), 3);
+    assert!(p.moves[0].candidates[0].chosen);
     let json = serde_json::to_string(&p).expect("serialises");
     let back: crate::projection::BalancingProjection =
         serde_json::from_str(&json).expect("deserialises");
     assert_eq!(back, p);
+}
+
+#[test]
+fn projection_ships_candidate_tables_within_its_budget() {
+    use crate::projection::{BALANCING_CANDIDATES, BALANCING_MOVES};
+    // 20 nodes; the first in maintenance with 150 guests: every guest is evacuated, and each
+    // move has 20 candidate rows, so 30 moves fit the budget of 600 rows.
+    let mut nodes = vec![node("pve00", 40)];
+    nodes.extend((1..20).map(|i| node(&format!("pve{i:02}"), 40)));
+    let guests = (0..150)
+        .map(|i| sized(1000 + i, &format!("g{i}"), "pve00", 0, &[]))
+        .collect();
+    let s = snapshot(nodes, guests);
+    let mut c = enabled();
+    c.proxmox_cluster.maintenance_nodes = vec!["pve00".into()];
+    let p = run(&s, &c).balancing_projection();
+    assert_eq!(p.moves_total, 150);
+    assert!(p.moves.len() <= BALANCING_MOVES);
+    let with_table = p.moves.iter().filter(|m| !m.candidates.is_empty()).count();
+    assert_eq!(with_table, BALANCING_CANDIDATES / 20);
+    // The cut is one place in plan order, and every shipped table has the target first and a
+    // rejection for every other node (the maintenance node among them).
+    assert!(p.moves[..with_table]
+        .iter()
+        .all(|m| !m.candidates.is_empty()));
+    assert!(p.moves[with_table..]
+        .iter()
+        .all(|m| m.candidates.is_empty()));
+    let first = &p.moves[0];
+    assert!(first.candidates[0].chosen);
+    assert!(first.candidates[1..]
+        .iter()
+        .all(|c| !c.rejections.is_empty()));
+    assert!(first
+        .candidates
+        .iter()
+        .any(|c| c.node == "pve00" && c.rejections.contains(&Rejection::CurrentNode)));
 }
