@@ -1,6 +1,7 @@
 //! `cargo bench -p plb-backend --bench balancing`: the native plan, its explanations and the
 //! what-if at 3 nodes (the demo scenario) and at 64 nodes / 10,000 guests (the `large` generated
-//! scenario), on snapshots read through the real client from the in-process simulator. Prints a
+//! scenario), on snapshots read through the real client from the in-process simulator, and real
+//! ProxLB 2.3.0 `-d -j` (wall time, requests) on the demo and an 8-node case. Prints a
 //! Markdown section (also written to target/bench-balancing.md). Results, not asserts.
 #![allow(clippy::unwrap_used)]
 
@@ -36,16 +37,25 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-/// The snapshot of `scenario` as the server builds it: simulator, real client, poller, conversion.
-async fn snapshot_of(scenario: Scenario) -> ClusterSnapshot {
+/// A simulator with the clock frozen, so ProxLB and the native plan see the same numbers.
+async fn frozen_sim(scenario: Scenario) -> Simulator {
     plb_backend::tls::install_crypto_provider();
     let config = SimConfig {
         time_scale: 0.0,
         start_time: Some(1_795_365_000.0),
         ..SimConfig::default()
     };
-    let sim = Simulator::start(scenario, config).await.unwrap();
-    let api = client(&sim, root_token(), pinned(&sim));
+    Simulator::start(scenario, config).await.unwrap()
+}
+
+/// The snapshot of `scenario` as the server builds it: simulator, real client, poller, conversion.
+async fn snapshot_of(scenario: Scenario) -> ClusterSnapshot {
+    snapshot_from(&frozen_sim(scenario).await).await
+}
+
+/// The snapshot of a running simulator as the server builds it: real client, poller, conversion.
+async fn snapshot_from(sim: &Simulator) -> ClusterSnapshot {
+    let api = client(sim, root_token(), pinned(sim));
     let cancel = CancellationToken::new();
     let handle = snapshot::spawn(
         Arc::new(api) as Arc<dyn PveApi>,
@@ -220,6 +230,104 @@ fn section(out: &mut String, label: &str, snapshot: &ClusterSnapshot, runs: usiz
     );
 }
 
+/// What one real ProxLB `-d -j` run cost on a scenario, next to the native plan of the same
+/// snapshot.
+struct RealRun {
+    label: &'static str,
+    nodes: usize,
+    guests: usize,
+    proxlb: Result<Duration, String>,
+    requests: u64,
+    native_p50: Duration,
+}
+
+/// Runs the installed ProxLB 2.3.0 once with `-d -j` against `scenario` (as "Ask real ProxLB"
+/// does), counting the requests it sends; then times the native plan on the same snapshot.
+async fn real_proxlb(label: &'static str, scenario: Scenario) -> RealRun {
+    let sim = frozen_sim(scenario).await;
+    let snapshot = snapshot_from(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("proxlb.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "proxmox_api:\n  hosts: [\"{}\"]\n  user: root@pam\n  token_id: {ROOT_TOKEN_ID}\n  \
+             token_secret: {ROOT_TOKEN_SECRET}\n  ssl_verification: false\n  timeout: 30\n\
+             balancing:\n  enable: true\n  balance_types: [vm, ct]\n\
+             service:\n  daemon: false\n  log_level: INFO\n",
+            sim.host_port()
+        ),
+    )
+    .unwrap();
+    sim.reset_request_counts();
+    let started = Instant::now();
+    let output = tokio::process::Command::new(proxlb_python())
+        .args(["-m", "proxlb", "-d", "-j", "-c"])
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await;
+    let wall = started.elapsed();
+    let requests = sim.request_counts().values().sum();
+    let proxlb = match output {
+        Ok(out) if out.status.success() => Ok(wall),
+        Ok(out) => Err(format!("ProxLB exited with {}", out.status)),
+        Err(e) => Err(format!("ProxLB did not start: {e}")),
+    };
+    sim.shutdown().await;
+    let now = LocalTime {
+        weekday: Weekday::Monday,
+        hour: 12,
+        minute: 0,
+    };
+    let current = config();
+    let (native_p50, _) = time(20, || {
+        std::hint::black_box(evaluate(EvaluationInput {
+            snapshot: &snapshot,
+            config: &current,
+            now,
+            dry_run: true,
+        }));
+    });
+    RealRun {
+        label,
+        nodes: snapshot.nodes.len(),
+        guests: snapshot.guests.len(),
+        proxlb,
+        requests,
+        native_p50,
+    }
+}
+
+fn real_section(out: &mut String, runs: &[RealRun]) {
+    writeln!(
+        out,
+        "\n### Real ProxLB 2.3.0 `-d -j` on the simulator, next to the native plan\n\n\
+         One run each (`python -m proxlb -d -j`, daemon off, clock frozen); requests counted by the \
+         simulator. ProxLB sleeps 0.1 s before each of its two RRD requests per running guest.\n\n\
+         | scenario | nodes | guests | ProxLB wall s | requests to the API | native plan p50 ms |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |"
+    )
+    .unwrap();
+    for run in runs {
+        let wall = match &run.proxlb {
+            Ok(d) => format!("{:.1}", d.as_secs_f64()),
+            Err(e) => format!("— ({e})"),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {wall} | {} | {} |",
+            run.label,
+            run.nodes,
+            run.guests,
+            run.requests,
+            ms(run.native_p50)
+        )
+        .unwrap();
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -236,6 +344,14 @@ fn main() {
     .unwrap();
     section(&mut out, "3-node demo", &small, 500);
     section(&mut out, "large scenario", &large, 100);
+    let real = vec![
+        rt.block_on(real_proxlb("3-node demo", demo())),
+        rt.block_on(real_proxlb(
+            "8-node case (`balancing_case(8, 80, 7)`)",
+            plb_pve_sim::generate::balancing_case(8, 80, 7, false),
+        )),
+    ];
+    real_section(&mut out, &real);
     println!("{out}");
     std::fs::create_dir_all("target").unwrap();
     std::fs::write("target/bench-balancing.md", out).unwrap();
