@@ -164,6 +164,24 @@ pub fn what_if_against(
     candidate: &ProxLbConfig,
     now: LocalTime,
 ) -> WhatIf {
+    what_if_projected(
+        baseline,
+        baseline.balancing_projection(),
+        snapshot,
+        candidate,
+        now,
+    )
+}
+
+/// [`what_if_against`] with today's projection at hand too (`current` must be
+/// `baseline.balancing_projection()`; the server keeps it with the baseline).
+pub fn what_if_projected(
+    baseline: &Evaluation,
+    current: BalancingProjection,
+    snapshot: &ClusterSnapshot,
+    candidate: &ProxLbConfig,
+    now: LocalTime,
+) -> WhatIf {
     let input = EvaluationInput {
         snapshot,
         config: candidate,
@@ -185,7 +203,7 @@ pub fn what_if_against(
         ),
     );
     WhatIf {
-        current: baseline.balancing_projection(),
+        current,
         candidate: other.balancing_projection(),
         diff,
     }

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use plb_domain::projection::BalancingProjection;
 use plb_domain::proxlb::decision::Evaluation;
 use plb_domain::proxlb::{ClusterSnapshot, LocalTime};
 use plb_domain::view::BalancingInputs;
@@ -17,6 +18,8 @@ pub struct Baseline {
     pub snapshot: ClusterSnapshot,
     /// ProxLB's calculation replayed.
     pub evaluation: Evaluation,
+    /// Its projection (the plan as the view shows it), made once: every what-if shows it too.
+    pub projection: BalancingProjection,
     /// Coverage and age of the RRD inputs of that data.
     pub inputs: Option<BalancingInputs>,
     /// The ProxLB host's local time it was evaluated at.
@@ -106,6 +109,7 @@ mod tests {
             });
             Baseline {
                 snapshot,
+                projection: evaluation.balancing_projection(),
                 evaluation,
                 inputs: None,
                 now: key.now,

@@ -25,7 +25,7 @@ use plb_domain::balancing::wire::{Candidate, SettingsView};
 use plb_domain::proxlb::best_node::{best_node, BestNode, NewGuest, NoFit};
 use plb_domain::proxlb::decision::{evaluate_full, EvaluationInput};
 use plb_domain::proxlb::maintenance::maintenance_overview;
-use plb_domain::proxlb::what_if::what_if_against;
+use plb_domain::proxlb::what_if::what_if_projected;
 use plb_domain::proxlb::{ClusterSnapshot, ProxLbConfig};
 use plb_domain::view::local_time;
 
@@ -189,6 +189,7 @@ impl BalancingService {
                 });
                 Baseline {
                     snapshot: domain,
+                    projection: evaluation.balancing_projection(),
                     evaluation,
                     inputs,
                     now: key.now,
@@ -209,11 +210,9 @@ impl BalancingService {
     pub async fn plan(&self) -> Result<BalancingPlan, Error> {
         let (baseline, _) = self.baseline().await?;
         let inputs = self.inputs(&baseline);
-        tokio::task::spawn_blocking(move || {
-            BalancingPlan::of(baseline.evaluation.balancing_projection(), inputs)
-        })
-        .await
-        .map_err(Error::internal)
+        tokio::task::spawn_blocking(move || BalancingPlan::of(baseline.projection.clone(), inputs))
+            .await
+            .map_err(Error::internal)
     }
 
     /// Today's plan and the candidate's, with their difference. Nothing is written.
@@ -228,8 +227,9 @@ impl BalancingService {
         }
         let inputs = self.inputs(&baseline);
         tokio::task::spawn_blocking(move || {
-            let what_if = what_if_against(
+            let what_if = what_if_projected(
                 &baseline.evaluation,
+                baseline.projection.clone(),
                 &baseline.snapshot,
                 &config,
                 baseline.now,
