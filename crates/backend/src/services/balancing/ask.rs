@@ -4,7 +4,7 @@
 //!
 //! - The run reads a copy of ProxLB's file: created mode 0600 (it holds the API secret) by
 //!   `tempfile`, the candidate's settings and `service.daemon: false` (no CLI flag overrides
-//!   `daemon`, proxlb.md §7.4 / `proxlb/utils/helper.py:147-150` at 2.3.0) written through the
+//!   `daemon`: `proxlb/utils/helper.py:147-150` at 2.3.0) written through the
 //!   lossless edit path, and removed when the run ends however it ends (answer, error, cancel,
 //!   timeout, shutdown: the file is dropped with the task).
 //! - It talks to the real cluster (about three requests per guest), so it is for operators,
