@@ -104,6 +104,13 @@ for port in "$PORT" "$PORT2"; do
 done
 
 mkdir -p "$WORK" "$CACHE"
+# One daemon per data root: a second run on this machine (another checkout) waits here instead
+# of starting a second dockerd on the same cache, which corrupts it.
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+  echo "docker-test: another run uses $CACHE; waiting for it" >&2
+  flock 9
+fi
 : >"$WORK/checks.log"
 trap cleanup EXIT
 
@@ -119,11 +126,17 @@ build_binary() {
 # A private daemon: its own data, socket and pid file; no bridge, NAT or forwarding rules.
 dockerd --data-root "$CACHE/root" --exec-root "$WORK/exec" -H "$DOCKER_HOST" \
   --pidfile "$WORK/dockerd.pid" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-  >"$WORK/dockerd.log" 2>&1 &
+  >"$WORK/dockerd.log" 2>&1 9>&- &
 for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
 check "dockerd starts" docker info
 
-# Debian 12 base (what debian:bookworm-slim is elsewhere), made once per data root.
+# Debian 12 base (what debian:bookworm-slim is elsewhere), made once per data root. A cached
+# base that no longer runs (its layer lost, e.g. an interrupted import) is made again.
+if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 &&
+  ! docker run --rm --network none "$BASE_IMAGE" /bin/sh -c true >/dev/null 2>&1; then
+  echo "docker-test: the cached $BASE_IMAGE does not run; making it again" >&2
+  docker rmi -f "$BASE_IMAGE" >/dev/null 2>&1 || true
+fi
 if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   rm -rf "$WORK/rootfs"
   check "debootstrap makes a Debian 12 root" \
