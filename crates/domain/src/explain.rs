@@ -118,7 +118,7 @@ pub fn describe_note(note: &QuirkNote) -> String {
         }
         QuirkNote::HaRulesSkippedPrePve9 => "A node runs Proxmox VE < 9: ProxLB does not read HA rules.".to_owned(),
         QuirkNote::IgnoredGuestsShiftProjection { guests } => format!(
-            "Ignored guests still shift resources in ProxLB's projection: {}.",
+            "Ignored guests are never migrated, but ProxLB's projection (the \"after\" figures) still counts them on another node: {}.",
             list(guests)
         ),
         QuirkNote::AssignedModeStopsOnUsedPercent => {

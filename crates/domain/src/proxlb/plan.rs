@@ -195,6 +195,10 @@ pub struct PlanOutcome {
     /// What the relocation pass did, guest by guest (for explanations; not serialised).
     #[serde(skip)]
     pub trace: PlanTrace,
+    /// Ignored guests whose figures the projection moved to another node (ProxLB never
+    /// migrates them, but `nodes_after` counts them there), in the order they were shifted.
+    #[serde(default)]
+    pub ignored_shifted: Vec<String>,
 }
 
 struct SimGuest {
@@ -231,6 +235,8 @@ struct Sim<'a> {
     processed_psi: Vec<usize>,
     events: Vec<PlanEvent>,
     trace: PlanTrace,
+    /// Ignored guests whose figures moved (see [`PlanOutcome::ignored_shifted`]).
+    ignored_shifted: Vec<usize>,
 }
 
 impl Sim<'_> {
@@ -273,6 +279,8 @@ impl Sim<'_> {
         // Resources move even for ignored guests; only the target assignment is skipped.
         if !self.sim[g].ignored {
             self.sim[g].target = target;
+        } else if target != current && !self.ignored_shifted.contains(&g) {
+            self.ignored_shifted.push(g);
         }
         self.nodes[target].recalc();
         self.nodes[current].recalc();
@@ -422,6 +430,7 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
         next_guest: None,
         processed_psi: Vec::new(),
         events: Vec::new(),
+        ignored_shifted: Vec::new(),
         trace: PlanTrace {
             method: balancing.method,
             mode: balancing.mode,
@@ -441,6 +450,7 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
         nodes_after: Vec::new(),
         guests: Vec::new(),
         trace: PlanTrace::default(),
+        ignored_shifted: Vec::new(),
     };
     if best_node.is_some() {
         let enforce = validate_affinity_map(view, balancing.enforce_affinity);
@@ -462,6 +472,11 @@ pub fn simulate(view: &ProxlbView, balancing: &BalancingConfig) -> PlanOutcome {
             from: s.nodes[sg.current].node.clone(),
             to: s.nodes[sg.target].node.clone(),
         })
+        .collect();
+    outcome.ignored_shifted = s
+        .ignored_shifted
+        .iter()
+        .map(|&g| view.guests[g].guest.name.clone())
         .collect();
     outcome.events = s.events;
     outcome.nodes_after = s.nodes;
@@ -742,6 +757,24 @@ mod tests {
             moves(&outcome),
             vec![("a".into(), "pve1".into(), "pve3".into())]
         );
+    }
+
+    #[test]
+    fn the_balancing_pass_shifts_an_ignored_guest_in_the_projection_only() {
+        let snapshot = ClusterSnapshot {
+            nodes: vec![node("pve1", 80), node("pve2", 20)],
+            guests: vec![
+                guest(100, "ign", "pve1", &["plb_ignore"]),
+                guest(101, "b", "pve2", &[]),
+            ],
+            ..ClusterSnapshot::default()
+        };
+        let outcome = run(&snapshot, &config());
+        assert!(outcome.relocation_ran);
+        // Nothing is migrated, yet the projection counts the ignored guest on pve2.
+        assert!(moves(&outcome).is_empty());
+        assert_eq!(outcome.ignored_shifted, vec!["ign".to_owned()]);
+        assert_ne!(outcome.nodes_before, outcome.nodes_after);
     }
 
     #[test]

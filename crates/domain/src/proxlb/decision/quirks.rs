@@ -53,7 +53,9 @@ pub(super) fn quirk_notes(
     if view.cluster_non_pve9 && !snapshot.ha_rules.is_empty() {
         notes.push(QuirkNote::HaRulesSkippedPrePve9);
     }
-    let shifted: Vec<String> = outcome
+    // Evacuated from maintenance or relocated by the balancing pass: either way ProxLB's
+    // projection counts them on another node and never migrates them.
+    let mut shifted: Vec<String> = outcome
         .events
         .iter()
         .filter_map(|e| match e {
@@ -66,6 +68,11 @@ pub(super) fn quirk_notes(
             _ => None,
         })
         .collect();
+    for guest in &outcome.ignored_shifted {
+        if !shifted.contains(guest) {
+            shifted.push(guest.clone());
+        }
+    }
     if !shifted.is_empty() {
         notes.push(QuirkNote::IgnoredGuestsShiftProjection { guests: shifted });
     }

@@ -206,7 +206,8 @@ pub enum QuirkNote {
     ConntrackDisabledPrePve9,
     /// HA rules are not read (a node runs PVE < 9).
     HaRulesSkippedPrePve9,
-    /// Ignored guests on maintenance nodes shift the projection but never move.
+    /// Ignored guests shift the projection (evacuated from maintenance or relocated by the
+    /// balancing pass) but are never migrated.
     IgnoredGuestsShiftProjection {
         /// Guests.
         guests: Vec<String>,
