@@ -61,7 +61,8 @@ async fn pages_at_ten_thousand_guests_ship_only_their_projection_within_budget()
     let view = app.state.cluster.view(Duration::ZERO).await.unwrap();
     let first_node = view.overview.nodes[0].name.clone();
 
-    // The dashboard names no guest that is not in a planned move.
+    // The dashboard names no guest that is not in a planned move, except in a ProxLB quirk's
+    // sentence (at most five names each, e.g. ignored guests the projection shifts).
     let (status, dashboard) = page(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     let moving: HashSet<&str> = view
@@ -72,12 +73,21 @@ async fn pages_at_ten_thousand_guests_ship_only_their_projection_within_budget()
         .map(|m| m.planned.guest.as_str())
         .collect();
     assert!(moving.len() < view.guests.len() / 10, "{}", moving.len());
+    let notes: Vec<String> = view
+        .overview
+        .decision
+        .notes
+        .iter()
+        .map(plb_domain::explain::describe_note)
+        .collect();
+    let noted: HashSet<&str> = notes.iter().flat_map(|n| words(n)).collect();
+    assert!(noted.len() < 200, "{}", noted.len());
     let shown = words(&dashboard);
     let strays: Vec<&str> = view
         .guests
         .iter()
         .map(|g| g.name.as_str())
-        .filter(|name| !moving.contains(name) && shown.contains(name))
+        .filter(|name| !moving.contains(name) && !noted.contains(name) && shown.contains(name))
         .take(5)
         .collect();
     assert!(
