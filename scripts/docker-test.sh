@@ -45,11 +45,11 @@ VOLUME=proxlb-web-test-data
 APP_UID=65532
 # Image size budget, so growth is a decision and not an accident; and never above the spec's
 # 200 MB. It was 21.2 MB when the image was made small (docs/benchmarks.md); the service, logs,
-# configuration and balancing work (bollard, yaml-edit, the new views) outgrew "that plus 10 %",
-# and the release binary grew 15 % more since; until this tree's image is measured, the budget
-# is 30 MB (the scale issue's target is 25 MB). The size each run reaches is printed and kept in
-# target/docker-test/image-size.txt: set the budget to it plus 10 % once known.
-IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-30000000}"
+# configuration and balancing work (bollard, yaml-edit, the new views) took it to 33,146,651
+# bytes on 2026-11-30 (static binary 25.8 MB, site 6.9 MB of which the WASM is 4.3 MB raw plus
+# its .gz and .br). The budget is that plus 10 %; the scale issue's target stays 25 MB. The size
+# each run reaches is printed and kept in target/docker-test/image-size.txt.
+IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-36500000}"
 SPEC_LIMIT_BYTES=200000000
 # Extra curl arguments for every request except /healthz and the login itself: the API token
 # login_token makes (-H "Authorization: Bearer …"), set by the login check below.
@@ -196,7 +196,7 @@ within_budget() { # within_budget LIMIT — the image is at most LIMIT bytes
   echo "image size: $size bytes, limit $1"
   ((size <= $1))
 }
-check "the image is at most $IMAGE_BUDGET_BYTES bytes (budget until this tree is measured)" within_budget "$IMAGE_BUDGET_BYTES"
+check "the image is at most $IMAGE_BUDGET_BYTES bytes (the size reached plus 10 %)" within_budget "$IMAGE_BUDGET_BYTES"
 check "the image is at most 200 MB (spec NF-03)" within_budget "$SPEC_LIMIT_BYTES"
 image_size >"$WORK/image-size.txt" 2>/dev/null || true
 non_root_user() { # the image declares a numeric, non-root USER
