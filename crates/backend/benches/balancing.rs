@@ -367,6 +367,8 @@ fn main() {
     ];
     real_section(&mut out, &real);
     println!("{out}");
-    std::fs::create_dir_all("target").unwrap();
-    std::fs::write("target/bench-balancing.md", out).unwrap();
+    // The workspace's target/ (cargo runs a bench in its crate's folder).
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("bench-balancing.md"), out).unwrap();
 }
