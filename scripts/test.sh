@@ -93,9 +93,9 @@ step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default
 step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
 step cargo-test cargo-test cargo test --locked --no-fail-fast --workspace --features proxlb-web/ssr
 # The test executables (each links the whole server: 3.4 of the debug build's 5 GB) are not
-# needed after this step (proc-macro libraries are kept). When the disk is short (CI starts with ~12 GB free), free them before
-# the release build needs the space; the libraries stay, so the Docker step's one backend test
-# (scripts/docker-test.sh) relinks in under a minute instead of rebuilding every dependency.
+# needed after this step. When the disk is short (CI starts with ~12 GB free), free them before
+# the release build needs the space. Libraries and proc macros stay, so the Docker step's one
+# backend test (scripts/docker-test.sh) relinks in seconds instead of rebuilding everything.
 free_kib=$(df --output=avail -k "$ROOT" | tail -1 | tr -d ' ')
 if ((free_kib < ${PLB_MIN_FREE_KIB:-16000000})); then
   echo "==> disk: $((free_kib / 1024)) MiB free; removing the test executables to make room"
