@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::answer::{BalancingPlan, NodeState};
 use super::run_now::{RunRefusal, RunStart};
 use super::settings::{BalancingSettings, FieldError};
+use crate::proxlb::ProxLbConfig;
 
 /// The settings as saved, with what the form needs around them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,21 @@ pub struct Candidate {
     /// `proxmox_cluster.ignore_nodes` instead of the file's.
     #[serde(default)]
     pub ignore_nodes: Option<Vec<String>>,
+}
+
+impl Candidate {
+    /// `today` with the candidate's settings and node lists (the config the what-if evaluates
+    /// and "Ask real ProxLB" compares with).
+    pub fn apply_to(&self, today: &ProxLbConfig) -> ProxLbConfig {
+        let mut config = self.settings.apply_to(today);
+        if let Some(nodes) = &self.maintenance_nodes {
+            config.proxmox_cluster.maintenance_nodes = nodes.clone();
+        }
+        if let Some(nodes) = &self.ignore_nodes {
+            config.proxmox_cluster.ignore_nodes = nodes.clone();
+        }
+        config
+    }
 }
 
 /// Why a save was refused.

@@ -278,16 +278,7 @@ impl BalancingService {
     pub async fn ask_estimate(&self, candidate: Option<&Candidate>) -> Result<AskEstimate, Error> {
         let typed = self.typed().await?;
         let snapshot = self.snapshot_or_error()?;
-        let mut config = typed.config.clone();
-        if let Some(candidate) = candidate {
-            config = candidate.settings.apply_to(&typed.config);
-            if let Some(nodes) = &candidate.maintenance_nodes {
-                config.proxmox_cluster.maintenance_nodes = nodes.clone();
-            }
-            if let Some(nodes) = &candidate.ignore_nodes {
-                config.proxmox_cluster.ignore_nodes = nodes.clone();
-            }
-        }
+        let config = candidate.map_or_else(|| typed.config.clone(), |c| c.apply_to(&typed.config));
         let mut estimate = estimate(&snapshot, &config);
         estimate.unavailable = self.proxlb.service.one_shot().await.err().map(unavailable);
         Ok(estimate)

@@ -218,13 +218,7 @@ impl BalancingService {
     /// Today's plan and the candidate's, with their difference. Nothing is written.
     pub async fn what_if(&self, candidate: &Candidate) -> Result<WhatIfAnswer, Error> {
         let (baseline, today) = self.baseline().await?;
-        let mut config = candidate.settings.apply_to(&today);
-        if let Some(nodes) = &candidate.maintenance_nodes {
-            config.proxmox_cluster.maintenance_nodes = nodes.clone();
-        }
-        if let Some(nodes) = &candidate.ignore_nodes {
-            config.proxmox_cluster.ignore_nodes = nodes.clone();
-        }
+        let config = candidate.apply_to(&today);
         let inputs = self.inputs(&baseline);
         tokio::task::spawn_blocking(move || {
             let what_if = what_if_projected(
