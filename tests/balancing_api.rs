@@ -11,10 +11,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
 use axum::Router;
-use plb_backend::compose;
 use plb_backend::Settings;
-use plb_domain::auth::TokenScope;
-use proxlb_web::server::router;
 use serde_json::{json, Value};
 
 const SAMPLE: &str = "# ProxLB\nproxmox_api:\n  hosts: [127.0.0.1:1]\n  user: root@pam\n  pass: 'pw-Do-Not-Leak-9' # pw\n\
@@ -30,16 +27,16 @@ struct App {
 
 impl App {
     async fn start() -> Self {
-        plb_backend::tls::install_crypto_provider();
-        let (mut settings, data) = support::private_settings(Settings::default());
-        let path = data.path().join("proxlb.yaml");
-        std::fs::write(&path, SAMPLE).unwrap();
-        settings.proxlb_config = path.clone();
-        let state = compose::wire(settings).await.unwrap();
-        let operator = support::token(&state, "ops", TokenScope::Operate).await;
-        let viewer = support::token(&state, "look", TokenScope::Read).await;
+        let support::ConfigApp {
+            router,
+            operator,
+            viewer,
+            path,
+            data,
+            ..
+        } = support::ConfigApp::start(SAMPLE, |_, _, _| {}).await;
         Self {
-            router: router::build(state),
+            router,
             operator,
             viewer,
             path,

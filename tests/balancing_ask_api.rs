@@ -16,11 +16,9 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use plb_backend::settings::ProxlbService;
-use plb_backend::{compose, Settings};
-use plb_domain::auth::TokenScope;
+use plb_backend::Settings;
 use plb_domain::service::BackendKind;
 use plb_pve_sim::{SimConfig, Simulator};
-use proxlb_web::server::router;
 use serde_json::{json, Value};
 
 const PATH: &str = "/api/balancing/ask-proxlb";
@@ -37,18 +35,16 @@ struct App {
 
 impl App {
     async fn start(text: &str, configure: impl FnOnce(&mut Settings)) -> Self {
-        plb_backend::tls::install_crypto_provider();
-        let (mut settings, data) = support::private_settings(Settings::default());
-        let path = data.path().join("proxlb.yaml");
-        std::fs::write(&path, text).unwrap();
-        settings.proxlb_config = path;
-        configure(&mut settings);
-        let state = compose::wire(settings).await.unwrap();
-        let operator = support::token(&state, "ops", TokenScope::Operate).await;
-        let viewer = support::token(&state, "look", TokenScope::Read).await;
-        let cookie = support::session(&state).await;
+        let support::ConfigApp {
+            router,
+            operator,
+            viewer,
+            cookie,
+            data,
+            ..
+        } = support::ConfigApp::start(text, |settings, _, _| configure(settings)).await;
         Self {
-            router: router::build(state),
+            router,
             operator,
             viewer,
             cookie,

@@ -10,8 +10,6 @@ use axum::http::{Method, StatusCode};
 use axum::Router;
 use plb_backend::compose;
 use plb_backend::{AppState, Settings};
-use plb_domain::auth::TokenScope;
-use proxlb_web::server::router;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "pw-Do-Not-Leak-9";
@@ -37,24 +35,25 @@ struct App {
 
 impl App {
     async fn start() -> Self {
-        Self::start_with(|settings, _, path| settings.proxlb_config = path).await
+        Self::start_with(|_, _, _| {}).await
     }
 
-    /// The app on the sample file; `configure` gets the settings, the test's folder and the
-    /// file's path (and must point the settings at that path).
+    /// The app on the sample file; `configure` gets the settings (already pointing at the
+    /// file), the test's folder and the file's path.
     async fn start_with(
         configure: impl FnOnce(&mut Settings, &std::path::Path, std::path::PathBuf),
     ) -> Self {
-        plb_backend::tls::install_crypto_provider();
-        let (mut settings, data) = support::private_settings(Settings::default());
-        let path = data.path().join("proxlb.yaml");
-        std::fs::write(&path, sample()).unwrap();
-        configure(&mut settings, data.path(), path.clone());
-        let state = compose::wire(settings).await.unwrap();
-        let operator = support::token(&state, "ops", TokenScope::Operate).await;
-        let viewer = support::token(&state, "look", TokenScope::Read).await;
+        let support::ConfigApp {
+            router,
+            state,
+            operator,
+            viewer,
+            path,
+            data,
+            ..
+        } = support::ConfigApp::start(&sample(), configure).await;
         Self {
-            router: router::build(state.clone()),
+            router,
             state,
             operator,
             viewer,

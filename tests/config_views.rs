@@ -10,9 +10,6 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use plb_backend::compose;
-use plb_backend::Settings;
-use proxlb_web::server::router;
 
 const TOKEN: &str = "tok-Do-Not-Leak-7";
 
@@ -34,15 +31,16 @@ struct App {
 
 impl App {
     async fn start() -> Self {
-        plb_backend::tls::install_crypto_provider();
-        let (mut settings, data) = support::private_settings(Settings::default());
-        let path = data.path().join("proxlb.yaml");
-        std::fs::write(&path, sample()).unwrap();
-        settings.proxlb_config = path.clone();
-        let state = compose::wire(settings).await.unwrap();
-        let cookie = support::session(&state).await;
+        let support::ConfigApp {
+            router,
+            state,
+            cookie,
+            path,
+            data,
+            ..
+        } = support::ConfigApp::start(&sample(), |_, _, _| {}).await;
         Self {
-            router: router::build(state.clone()),
+            router,
             state,
             cookie,
             path,

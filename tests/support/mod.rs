@@ -274,3 +274,52 @@ pub fn proxlb_python() -> std::path::PathBuf {
     );
     path
 }
+
+/// The real app on a private data folder with `text` as ProxLB's configuration file: its state,
+/// router, an operate-scope and a read-scope API token and an operator's session cookie.
+pub struct ConfigApp {
+    /// The router.
+    pub router: Router,
+    /// The composed state.
+    pub state: AppState,
+    /// An operate-scope API token.
+    pub operator: String,
+    /// A read-scope API token.
+    pub viewer: String,
+    /// An operator's session cookie value (`plbw_session`).
+    pub cookie: String,
+    /// ProxLB's configuration file.
+    pub path: std::path::PathBuf,
+    /// The data folder (deleted when dropped).
+    pub data: tempfile::TempDir,
+}
+
+impl ConfigApp {
+    /// Writes `text` to `proxlb.yaml` in a fresh data folder and wires the app on it.
+    /// `configure` may change the settings further: it gets them (already pointing at the
+    /// file), the data folder and the file's path.
+    pub async fn start(
+        text: &str,
+        configure: impl FnOnce(&mut Settings, &std::path::Path, std::path::PathBuf),
+    ) -> Self {
+        plb_backend::tls::install_crypto_provider();
+        let (mut settings, data) = private_settings(Settings::default());
+        let path = data.path().join("proxlb.yaml");
+        std::fs::write(&path, text).unwrap();
+        settings.proxlb_config = path.clone();
+        configure(&mut settings, data.path(), path.clone());
+        let state = plb_backend::compose::wire(settings).await.unwrap();
+        let operator = token(&state, "ops", TokenScope::Operate).await;
+        let viewer = token(&state, "look", TokenScope::Read).await;
+        let cookie = session(&state).await;
+        Self {
+            router: router::build(state.clone()),
+            state,
+            operator,
+            viewer,
+            cookie,
+            path,
+            data,
+        }
+    }
+}
