@@ -209,7 +209,8 @@ mod tests {
     use crate::proxlb::config::{BalanceType, ProxLbConfig};
     use crate::proxlb::decision::{evaluate_full, Evaluation, EvaluationInput};
     use crate::proxlb::maintenance::NodeMaintenance;
-    use crate::proxlb::rules::tests::{config, guest, monday_noon, node};
+    use crate::proxlb::rules::tests::{config, monday_noon};
+    use crate::proxlb::what_if::tests::snapshot;
     use crate::proxlb::what_if::what_if_against;
 
     fn enabled() -> ProxLbConfig {
@@ -218,18 +219,6 @@ mod tests {
         config.balancing.balanciness = 5;
         config.balancing.balance_types = vec![BalanceType::Vm, BalanceType::Ct];
         config
-    }
-
-    fn snapshot() -> ClusterSnapshot {
-        ClusterSnapshot {
-            nodes: vec![node("pve1", 45), node("pve2", 38), node("pve3", 40)],
-            guests: vec![
-                guest(100, "a", "pve1", &[]),
-                guest(101, "b", "pve2", &[]),
-                guest(102, "c", "pve3", &[]),
-            ],
-            ..ClusterSnapshot::default()
-        }
     }
 
     fn run(s: &ClusterSnapshot, c: &ProxLbConfig) -> Evaluation {

@@ -210,7 +210,7 @@ pub fn what_if_projected(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::proxlb::config::BalanceType;
     use crate::proxlb::rules::tests::{config, guest, monday_noon, node};
@@ -222,7 +222,8 @@ mod tests {
         config
     }
 
-    fn snapshot() -> ClusterSnapshot {
+    /// Three nodes a few points apart, one guest each.
+    pub(crate) fn snapshot() -> ClusterSnapshot {
         ClusterSnapshot {
             nodes: vec![node("pve1", 45), node("pve2", 38), node("pve3", 40)],
             guests: vec![
