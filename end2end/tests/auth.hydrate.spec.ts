@@ -1,14 +1,10 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { test, expect } from "./fixtures";
+import { test, expect, hydrated } from "./fixtures";
 import { SIGNED_OUT } from "./session";
 
 // JavaScript on: the confirmation is a modal dialog, the new token has a copy button, and the
 // login, account and audit views pass axe in both themes.
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 async function noSeriousViolations(page: Page, theme: string) {
   const results = await new AxeBuilder({ page }).analyze();

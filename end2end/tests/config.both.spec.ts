@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test, expect } from "./fixtures";
 
@@ -13,6 +13,16 @@ const onDisk = () => readFileSync(configPath, "utf8");
 const MASK = "********";
 
 test.describe.configure({ mode: "serial" });
+
+// Each test puts the file back as it found it; should one fail half-way, this does, so the
+// specs that run after this file (the dashboard reads the spread limit) see the demo's config.
+let original = "";
+test.beforeAll(() => {
+  original = onDisk();
+});
+test.afterAll(() => {
+  if (onDisk() !== original) writeFileSync(configPath, original, { mode: 0o600 });
+});
 
 test("edit, see the diff, save: only the edited value changes and the secret stays", async ({ page, javaScriptEnabled }) => {
   test.skip(javaScriptEnabled === false, "the diff before saving is the JavaScript editor's");

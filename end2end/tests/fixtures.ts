@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page, type Response } from "@playwright/test";
 
 // Every spec imports `test` from here: each page it opens records Content-Security-Policy
 // violations, and a test fails if a view it showed had one. With JavaScript on, a listener
@@ -37,6 +37,30 @@ export async function cspViolations(page: Page, javaScript: boolean, fromConsole
   return [...onPage, ...fromConsole];
 }
 
+/** Waits until the WASM has taken over the page (the app sets `data-hydrated` on `<html>`). */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+}
+
+/**
+ * With JavaScript on, makes `page.goto` and `page.reload` return only once the app has hydrated.
+ * Before that, a click on a form's button is the browser's plain form submission (the no-JS
+ * path, which saves without the JavaScript editor's confirmation); on a busy machine (CI builds
+ * the image binary beside the e2e run) that window is long enough for a test to click into it.
+ * Answers that are not the app's HTML (JSON, downloads) are left alone.
+ */
+function waitForHydrationOnNavigation(page: Page): void {
+  const untilHydrated = async (response: Response | null) => {
+    const html = (response?.headers()["content-type"] ?? "").startsWith("text/html");
+    if (html && (await page.locator("html[data-theme]").count()) > 0) await hydrated(page);
+    return response;
+  };
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => untilHydrated(await goto(url, options));
+  const reload = page.reload.bind(page);
+  page.reload = async (options) => untilHydrated(await reload(options));
+}
+
 /** Console reports per page, for pages opened through the `page` fixture. */
 const consoleReports = new WeakMap<Page, string[]>();
 
@@ -49,6 +73,7 @@ export const test = base.extend<CspFixtures>({
   page: async ({ page, javaScriptEnabled }, use) => {
     const fromConsole = await recordCspViolations(page);
     consoleReports.set(page, fromConsole);
+    if (javaScriptEnabled !== false) waitForHydrationOnNavigation(page);
     await use(page);
     // The view the test ended on; the console covers every view the test showed.
     if (!page.isClosed()) {

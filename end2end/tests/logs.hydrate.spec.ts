@@ -1,13 +1,9 @@
 import { type Page } from "@playwright/test";
-import { test, expect } from "./fixtures";
+import { test, expect, hydrated } from "./fixtures";
 import { logHas, migrateSomeVm, proxlbRunning, proxmoxApi } from "./proxlb";
 
 // What needs the live channel: log lines arriving, pause and follow, the countdown ticking, a
 // migration appearing in the dashboard's feed, all without reloading the page.
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 /** Records full page loads from now on. */
 function documentLoads(page: Page): string[] {

@@ -1,12 +1,7 @@
-import { type Page } from "@playwright/test";
-import { test, expect } from "./fixtures";
+import { test, expect, hydrated } from "./fixtures";
 import { VIEWS } from "./routes";
 
 // JavaScript on: hydration, client-side navigation, the live channel, a clean console.
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 test("navigation is client-side after hydration (no full reload)", async ({ page }) => {
   await page.goto("/");

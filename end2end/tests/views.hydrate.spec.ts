@@ -1,12 +1,7 @@
-import { type Page } from "@playwright/test";
-import { test, expect } from "./fixtures";
+import { test, expect, hydrated } from "./fixtures";
 import AxeBuilder from "@axe-core/playwright";
 import { simulatorAdmin } from "./sim";
 import { VIEWS } from "./routes";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 test("typing filters in memory, keeps the query in the URL and survives a reload", async ({ page }) => {
   await page.goto("/guests");
