@@ -89,12 +89,16 @@ sizes_part() {
 # ---------------------------------------------------------------------------------------------
 SERVER_PID=
 SERVER_DATA=
+SIM_PID=
 stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
+  local pid
+  for pid in "$SERVER_PID" "$SIM_PID"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVER_PID=
+  SIM_PID=
   [ -z "$SERVER_DATA" ] || rm -rf "$SERVER_DATA"
   SERVER_DATA=
 }
@@ -107,13 +111,15 @@ rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.0f", kb / 1024 }'; }
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# sign_in: demo mode's one-click login (session cookie from the login form's JSON answer), then
+# How sign_in logs in: demo mode's one-click login, or a Proxmox user of the simulator.
+LOGIN_FORM=(-d demo=1)
+# sign_in: the login form (session cookie from its JSON answer; LOGIN_FORM says how), then
 # a read-only API token made with that session; wrk and curl send it as a Bearer token, as a
 # script or monitoring system would.
 sign_in() {
   local jar token
   jar=$(mktemp)
-  curl -fsS -c "$jar" -H 'Accept: application/json' -d demo=1 "$(base)/auth/login" >/dev/null
+  curl -fsS -c "$jar" -H 'Accept: application/json' "${LOGIN_FORM[@]}" "$(base)/auth/login" >/dev/null
   token=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
     -d '{"name":"bench","scope":"read"}' "$(base)/api/tokens" | jq -er .token)
   rm -f "$jar"
@@ -124,16 +130,74 @@ sign_in() {
 # start_server SCENARIO: the release server in demo mode on BENCH_PORT, signed in, ready when
 # the REST API serves a first snapshot with guests.
 start_server() {
-  # Another server on the port would answer instead of ours (the machine is shared).
-  if (exec 3<>"/dev/tcp/127.0.0.1/$BENCH_PORT") 2>/dev/null; then
-    echo "bench: port $BENCH_PORT is in use; set BENCH_PORT to a free one" >&2
-    return 1
-  fi
+  port_free "$BENCH_PORT" || return 1
   SERVER_DATA=$(mktemp -d)
+  LOGIN_FORM=(-d demo=1)
   env PROXLB_DEMO_SCENARIO="$1" PROXLB_WEB_POLL_SECONDS="$POLL_SECONDS" PROXLB_WEB_DATA="$SERVER_DATA" \
     HOST=127.0.0.1 PORT="$BENCH_PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
     "$BIN" --demo >"target/bench-server-$1.log" 2>&1 &
   SERVER_PID=$!
+  until_serving "$1"
+}
+
+# Another server on the port would answer instead of ours (the machine is shared).
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "bench: port $1 is in use; set BENCH_PORT / BENCH_SIM_PORT to a free one" >&2
+    return 1
+  fi
+}
+
+# start_production_server: the large cluster as a deployment sees it: pve-sim in its own
+# process (target/release/pve-sim) and the release server reading a ProxLB config that points
+# at it, started with the malloc settings the image and the systemd unit ship
+# (PRODUCTION_TUNABLES), signed in as a Proxmox user.
+SIM_BIN=target/release/pve-sim
+# The malloc settings of the Dockerfile and deploy/proxlb-web.service (docs/benchmarks.md says why).
+PRODUCTION_TUNABLES=$(sed -n 's/.*GLIBC_TUNABLES=\([^ ]*\).*/\1/p' Dockerfile | head -1)
+SIM_PORT="${BENCH_SIM_PORT:-3171}"
+start_production_server() {
+  port_free "$BENCH_PORT" && port_free "$SIM_PORT" || return 1
+  SERVER_DATA=$(mktemp -d)
+  "$SIM_BIN" --scenario large --port "$SIM_PORT" >target/bench-sim.log 2>&1 &
+  SIM_PID=$!
+  local token_secret
+  for _ in $(seq 1 60); do
+    token_secret=$(sed -n 's/^token: Authorization: PVEAPIToken=root@pam!proxlb=//p' target/bench-sim.log)
+    [ -n "$token_secret" ] && break
+    sleep 0.5
+  done
+  [ -n "$token_secret" ] || { echo "bench: pve-sim did not start (target/bench-sim.log)" >&2; return 1; }
+  mkdir -m 0700 "$SERVER_DATA/data"
+  cat >"$SERVER_DATA/proxlb.yaml" <<YAML
+proxmox_api:
+  hosts: ["127.0.0.1:$SIM_PORT"]
+  user: root@pam
+  token_id: proxlb
+  token_secret: $token_secret
+  ssl_verification: false
+proxmox_cluster:
+  maintenance_nodes: []
+  ignore_nodes: []
+balancing:
+  enable: true
+  method: memory
+  mode: used
+  balanciness: 10
+YAML
+  chmod 0600 "$SERVER_DATA/proxlb.yaml"
+  LOGIN_FORM=(--data-urlencode username=root --data-urlencode realm=pam
+    --data-urlencode "password=$(sed -n 's|^login: root@pam / ||p' target/bench-sim.log)")
+  env GLIBC_TUNABLES="$PRODUCTION_TUNABLES" PROXLB_CONFIG="$SERVER_DATA/proxlb.yaml" PROXLB_SERVICE=none \
+    PROXLB_WEB_POLL_SECONDS="$POLL_SECONDS" PROXLB_WEB_DATA="$SERVER_DATA/data" \
+    HOST=127.0.0.1 PORT="$BENCH_PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+    "$BIN" >"target/bench-server-production.log" 2>&1 &
+  SERVER_PID=$!
+  until_serving production
+}
+
+# until_serving NAME: waits for /healthz, signs in, and waits for the first snapshot with guests.
+until_serving() {
   local _
   for _ in $(seq 1 120); do
     curl -fsS "$(base)/healthz" >/dev/null 2>&1 && break
@@ -147,7 +211,7 @@ start_server() {
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.5
   done
-  echo "bench: the server did not serve scenario $1; log: target/bench-server-$1.log" >&2
+  echo "bench: the server did not serve $1; log: target/bench-server-$1.log" >&2
   tail -20 "target/bench-server-$1.log" >&2
   return 1
 }
@@ -200,10 +264,32 @@ page_sizes() {
   done
 }
 
+# whatif_rows: the Balancing view's what-if as the browser calls it (the server function, JSON
+# in and out, on the release server with the poller running), one client asking back to back
+# (one user typing) and 4 at once: a node put in maintenance, and only balanciness changed.
+whatif_rows() {
+  local settings node
+  settings=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/balancing/settings" | jq -c '.settings')
+  node=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/nodes" | jq -r '.nodes[0].name')
+  jq -nc --argjson s "$settings" --arg n "$node" '{candidate: {settings: $s, maintenance_nodes: [$n]}}' \
+    >target/bench-whatif-maintenance.json
+  jq -nc --argjson s "$settings" '{candidate: {settings: ($s | .balanciness = (.balanciness + 5))}}' \
+    >target/bench-whatif-setting.json
+  local c
+  for c in 1 4; do
+    WRK_BODY_FILE=target/bench-whatif-maintenance.json \
+      wrk_row "what-if (server function), \`$node\` in maintenance" /sfn/balancing_what_if "$c"
+  done
+  for c in 1 4; do
+    WRK_BODY_FILE=target/bench-whatif-setting.json \
+      wrk_row "what-if (server function), balanciness + 5" /sfn/balancing_what_if "$c"
+  done
+}
+
 # wrk_scenario SCENARIO TITLE: every run against one server, with its sizes and memory.
 wrk_scenario() {
   local scenario=$1 title=$2 rss0 rss1 hwm load0 load1 guests nodes
-  start_server "$scenario"
+  if [ "$scenario" = production ]; then start_production_server; else start_server "$scenario"; fi
   guests=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/guests" | jq '.guests | length')
   nodes=$(curl -fsS "${CURL_AUTH[@]}" "$(base)/api/nodes" | jq '.nodes | length')
   # Warm up: every path once, so the first wrk run does not pay for first-touch work.
@@ -211,7 +297,7 @@ wrk_scenario() {
   sleep "$POLL_SECONDS"
   rss0=$(rss_kb "$SERVER_PID" VmRSS)
   load0=$(load_avg)
-  echo "### $title $nodes nodes, $guests guests"
+  if [ -n "$title" ]; then echo "### $title $nodes nodes, $guests guests"; else echo "$nodes nodes, $guests guests:"; fi
   echo
   echo "| path | clients | p50 ms | p99 ms | max ms | requests/s | snapshots during run | errors |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -220,6 +306,7 @@ wrk_scenario() {
   for c in 1 50 200; do wrk_row "\`/api/guests\` (gzip)" /api/guests "$c" -H 'Accept-Encoding: gzip'; done
   for c in 1 20; do wrk_row "dashboard \`/\` (br)" / "$c" -H 'Accept-Encoding: br'; done
   for c in 1 20; do wrk_row "\`/guests\` (br)" /guests "$c" -H 'Accept-Encoding: br'; done
+  whatif_rows
   rss1=$(rss_kb "$SERVER_PID" VmRSS)
   hwm=$(rss_kb "$SERVER_PID" VmHWM)
   load1=$(load_avg)
@@ -237,6 +324,7 @@ wrk_scenario() {
 
 wrk_part() {
   command -v wrk >/dev/null || { echo "bench: wrk is missing; run scripts/setup.sh" >&2; exit 1; }
+  [ -x "$SIM_BIN" ] || cargo build --release --locked -p plb-pve-sim --bin pve-sim
   WRK_LOG="$ROOT/target/bench-wrk.log"
   : >"$WRK_LOG"
   local image_size="not measured (run scripts/docker-test.sh)" image_file=target/docker-test/image-size.txt
@@ -255,6 +343,14 @@ wrk_part() {
     echo
     wrk_scenario 3node "3-node demo:"
     wrk_scenario large "Large scenario (\`PROXLB_DEMO_SCENARIO=large\`):"
+    echo "### As deployed: the large cluster from \`pve-sim\` in its own process"
+    echo
+    echo "The demo above keeps its simulated cluster in the server's process (its model and its RRD synthesis"
+    echo "count in the server's RSS). Here \`target/release/pve-sim --scenario large\` serves the same cluster as a"
+    echo "Proxmox VE would, and the server reads a ProxLB config that points at it, started with the malloc settings"
+    echo "the image and the systemd unit ship (\`GLIBC_TUNABLES=$PRODUCTION_TUNABLES\`), signed in as a Proxmox user."
+    echo
+    wrk_scenario production ""
     echo "| artifact | size |"
     echo "| --- | ---: |"
     echo "| WASM, brotli (\`proxlb_web.wasm.br\`) | $(size "$PKG/proxlb_web.wasm.br") bytes |"

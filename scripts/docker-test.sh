@@ -73,6 +73,8 @@ cleanup() {
   docker rm -f "$CONTAINER" "$CONTAINER2" >/dev/null 2>&1 || true
   # The Docker backend test's ProxLB containers (it removes them itself unless it failed).
   docker ps -aq --filter label=proxlb-web.test 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+  # The one-off containers of "ask real ProxLB" (the backend removes them unless the test died).
+  docker ps -aq --filter label=proxlb-web.ask 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   # The data root is a cache kept between runs: drop what this run's rebuilds left unnamed.
   docker image prune -f >/dev/null 2>&1 || true
@@ -175,7 +177,7 @@ proxlb_checks() {
     -f deploy/proxlb/Dockerfile "$CACHE/proxlb-wheels"
   image_size_of "$PROXLB_IMAGE_LOCAL" >"$WORK/proxlb-image-size.txt" 2>/dev/null || true
   check "the ProxLB image runs ProxLB 2.3.0 (label org.opencontainers.image.version)" proxlb_version
-  check "Docker backend: status, stop (exit 0), start, restart, reload, failed run, timestamped logs resumed without gaps or duplicates" \
+  check "Docker backend: status, stop (exit 0), start, restart, reload, failed run, timestamped logs resumed without gaps or duplicates, ask real ProxLB in a one-off container" \
     proxlb_docker_backend
 }
 image_size_of() { docker image inspect -f '{{.Size}}' "$1"; }
@@ -294,6 +296,12 @@ healthy() { # the image's HEALTHCHECK (proxlb-web --healthcheck) reports healthy
   return 1
 }
 check "the image's health check reports healthy" healthy
+malloc_tunables() { # the server runs with the image's malloc settings (docs/benchmarks.md)
+  local pid
+  pid=$(docker inspect -f '{{.State.Pid}}' "$CONTAINER") || return 1
+  tr '\0' '\n' <"/proc/$pid/environ" | grep '^GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold='
+}
+check "the server runs with the image's malloc settings (GLIBC_TUNABLES)" malloc_tunables
 no_secret() { # the demo's Proxmox token secret, the initial admin password and the session
   # secret appear in no answer and no log line
   local secrets secret path

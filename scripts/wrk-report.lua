@@ -4,6 +4,16 @@
 --
 --   wrk -t2 -c50 -d10s --latency -s scripts/wrk-report.lua http://127.0.0.1:8080/api/nodes
 
+-- With WRK_BODY_FILE set, every request is a POST of that file's JSON (a server function call).
+local body_file = os.getenv("WRK_BODY_FILE")
+if body_file and body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.headers["Content-Type"] = "application/json"
+end
+
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local e = summary.errors
