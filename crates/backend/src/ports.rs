@@ -22,7 +22,10 @@ use crate::pve_wire::{PveError, REQUIRED_PRIVILEGES};
 pub mod config;
 pub mod service;
 
-pub use service::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
+pub use service::{
+    LocalProxlb, LogSource, OneShot, OneShotOutput, OneShotRun, OneShotRunner, OneShotSignal,
+    ServiceError, ServiceManager, SourceLine,
+};
 
 /// Wall-clock time. Injected so uptime, countdowns and schedules can be tested.
 pub trait Clock: Send + Sync {

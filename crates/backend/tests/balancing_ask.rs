@@ -3,7 +3,8 @@
 //! ProxLB and the native replay read the same numbers). The ask answers with ProxLB's plan,
 //! which equals the native plan on the demo; a second ask while one runs is refused; the copy
 //! ProxLB reads is 0600 with `daemon: false` and is gone afterwards; a cancel ends the child.
-//! The other backends refuse with a reason.
+//! Without a usable backend (no Docker daemon, none) the ask is refused with a reason; the Docker
+//! backend's runs are tested against a real dockerd in `proxlb_docker.rs`.
 //!
 //! ProxLB is found via `PROXLB_PYTHON` or `<workspace>/.venv/bin/python`; if it is missing the
 //! test FAILS.

@@ -2,7 +2,9 @@
 //! (deploy/proxlb/Dockerfile) runs in a container on the host network against the simulator
 //! started here on 127.0.0.1. Status, stop (exit 0 -> stopped), start, restart, a failed run
 //! with its last lines, a missing container, and logs with Docker's timestamps that resume
-//! after a position without a gap or a duplicate.
+//! after a position without a gap or a duplicate. "Ask real ProxLB" through the application as
+//! the composition root builds it: a one-off container beside the daemon's answers with
+//! ProxLB's plan, can be cancelled, leaves no container behind and does not touch the daemon.
 //!
 //! Needs a Docker daemon: `scripts/docker-test.sh` starts one, builds the image and runs
 //!   DOCKER_HOST=unix://… PROXLB_TEST_IMAGE=local/proxlb:2.3.0 \
@@ -17,12 +19,20 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{CreateContainerOptions, EventsOptions, RemoveContainerOptions};
+use bollard::query_parameters::{
+    CreateContainerOptions, DownloadFromContainerOptions, EventsOptions, ListContainersOptions,
+    RemoveContainerOptions,
+};
 use bollard::Docker;
 use futures::StreamExt;
 use plb_backend::adapters::proxlb::docker::DockerBackend;
+use plb_backend::adapters::proxlb::docker_one_shot::{ASK_LABEL, DAEMON_LABEL, NAME_PREFIX};
 use plb_backend::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
-use plb_domain::service::{ProblemKind, ServiceState, ServiceStatus};
+use plb_backend::settings::ProxlbService;
+use plb_backend::{compose, AppState, Error, Settings};
+use plb_domain::auth::Role;
+use plb_domain::proxlb::ask::AskStatus;
+use plb_domain::service::{BackendKind, ProblemKind, ServiceState, ServiceStatus};
 use plb_pve_sim::{SimConfig, Simulator};
 
 fn docker_host() -> String {
@@ -376,4 +386,247 @@ async fn a_failed_run_shows_its_last_lines_and_a_missing_container_is_named() {
     ));
     // The daemon itself answers: auto-selection would still pick Docker.
     backend.probe().await.unwrap();
+}
+
+/// The application with the Docker backend for the container `daemon`, reading `config` (the
+/// file the daemon's container mounts); one cluster poll at the start.
+async fn docker_app(
+    sim: &Simulator,
+    config: &Path,
+    daemon: &str,
+) -> (AppState, plb_backend::testing::TempDataDir) {
+    let (mut settings, data) = plb_backend::testing::private_settings(Settings::default());
+    settings.proxlb_config = config.to_path_buf();
+    settings.proxlb_service = ProxlbService::Only(BackendKind::Docker);
+    settings.proxlb_container = daemon.to_string();
+    settings.ca_file = sim.cert().map(|c| c.cert_path.clone());
+    settings.poll_interval = Duration::from_secs(3600);
+    (compose::wire(settings).await.unwrap(), data)
+}
+
+/// The names of the ask containers that exist (running or not).
+async fn ask_containers(docker: &Docker) -> Vec<String> {
+    docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|c| c.names.unwrap_or_default())
+        .map(|n| n.trim_start_matches('/').to_string())
+        .filter(|n| n.starts_with(NAME_PREFIX))
+        .collect()
+}
+
+/// (mode, uid, text) of a file in a container, through Docker's archive endpoint.
+async fn file_in(docker: &Docker, container: &str, path: &Path) -> (u32, u64, String) {
+    use std::io::Read;
+    let bytes: Vec<u8> = docker
+        .download_from_container(
+            container,
+            Some(DownloadFromContainerOptions {
+                path: path.display().to_string(),
+            }),
+        )
+        .map(|chunk| chunk.unwrap().to_vec())
+        .concat()
+        .await;
+    let mut archive = tar::Archive::new(bytes.as_slice());
+    let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    let header = entry.header();
+    (header.mode().unwrap(), header.uid().unwrap(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs dockerd: run by scripts/docker-test.sh"]
+async fn asking_real_proxlb_runs_a_one_off_container_beside_the_daemon() {
+    plb_backend::tls::install_crypto_provider();
+    // Noise off and the clock frozen: ProxLB and the native replay read the same numbers.
+    let sim = Simulator::start(
+        common::demo(),
+        SimConfig {
+            noise: 0.0,
+            time_scale: 0.0,
+            start_time: Some(1_795_365_000.0),
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The daemon's file, shared with ProxLB Web: its start delay keeps the daemon asleep for
+    // the whole test, so it neither migrates nor polls (the ask's copy turns the delay off).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("proxlb.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "# the lab cluster\nproxmox_api:\n  hosts: [\"{}\"]\n  user: root@pam\n  token_id: {}\n  token_secret: {}\n\
+             \x20 ssl_verification: false\n  timeout: 10\n\
+             proxmox_cluster:\n  maintenance_nodes: []\n  ignore_nodes: []\n\
+             balancing:\n  enable: true\n  balance_types: [vm, ct]\n  max_job_validation: 60\n\
+             \x20 balanciness: 10\n  method: memory\n  mode: used\n\
+             service:\n  daemon: true   # the daemon loops\n  schedule:\n    interval: 1\n    format: hours\n\
+             \x20 delay:\n    enable: true\n    time: 1\n    format: hours\n  log_level: INFO\n",
+            sim.host_port(),
+            common::ROOT_TOKEN_ID,
+            common::ROOT_TOKEN_SECRET,
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let docker = docker().await;
+    let daemon = "plb-docker-test-ask-daemon";
+    create(&docker, daemon, dir.path(), None).await;
+    docker.start_container(daemon, None).await.unwrap();
+    let daemon_before = docker.inspect_container(daemon, None).await.unwrap();
+    assert_eq!(
+        daemon_before.state.as_ref().and_then(|s| s.running),
+        Some(true)
+    );
+    // A leftover of an ask that ProxLB Web could not finish (it was stopped mid-run).
+    let leftover = format!("{NAME_PREFIX}leftover");
+    remove(&docker, &leftover).await;
+    docker
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(leftover.clone()),
+                ..Default::default()
+            }),
+            ContainerCreateBody {
+                image: Some(image()),
+                labels: Some(HashMap::from([
+                    (ASK_LABEL.to_string(), "1".to_string()),
+                    (DAEMON_LABEL.to_string(), daemon.to_string()),
+                    ("proxlb-web.test".to_string(), "proxlb_docker".to_string()),
+                ])),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let (state, _data) = docker_app(&sim, &config, daemon).await;
+    let operator = common::identity(Role::Operator);
+    let estimate = common::eventually("an estimate", Duration::from_secs(30), async || {
+        state.balancing.ask_estimate(None).await.ok()
+    })
+    .await;
+    assert_eq!(estimate.unavailable, None, "{estimate:?}");
+    assert_eq!(estimate.nodes, 3);
+    assert_eq!(estimate.hosts, [sim.host_port()]);
+
+    let started = state.balancing.ask_proxlb(&operator, None).await.unwrap();
+    assert!(started.is_running(), "{started:?}");
+    match state.balancing.ask_proxlb(&operator, None).await {
+        Err(Error::Conflict { message, .. }) => {
+            assert!(message.contains("already being asked"), "{message}")
+        }
+        other => panic!("a second ask was not refused: {other:?}"),
+    }
+    // The run's container, with its private copy: 0600, owned by the image's user (nobody),
+    // never a daemon, no delay, the rest of the file as it was.
+    let child = common::eventually("the container", Duration::from_secs(30), async || {
+        state
+            .balancing
+            .ask_child()
+            .filter(|c| c.container.is_some())
+    })
+    .await;
+    let run = child.container.clone().unwrap();
+    assert!(run.starts_with(NAME_PREFIX) && run != leftover, "{run}");
+    assert_eq!(child.pid, None);
+    let (mode, uid, copy) = file_in(&docker, &run, &child.config).await;
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(uid, 65534, "owned by the container's user");
+    assert!(
+        copy.contains("  daemon: false   # the daemon loops"),
+        "{copy}"
+    );
+    assert!(copy.starts_with("# the lab cluster\n"), "{copy}");
+    assert!(copy.contains("    enable: false\n"), "{copy}");
+    // The leftover was removed before the run started.
+    assert!(!ask_containers(&docker).await.contains(&leftover));
+
+    let answer =
+        common::eventually(
+            "ProxLB's answer",
+            Duration::from_secs(180),
+            async || match state.balancing.ask_status() {
+                AskStatus::Finished { answer, .. } => Some(answer),
+                AskStatus::Running { .. } => None,
+                other => panic!("the ask did not answer: {other:?}"),
+            },
+        )
+        .await;
+    println!(
+        "ask real ProxLB in a container: {} moves, agree {}, {} ms",
+        answer.proxlb_moves, answer.agree, answer.wall_ms
+    );
+    assert!(answer.proxlb_moves > 0, "{answer:?}");
+    assert!(
+        answer.agree,
+        "ProxLB and the native plan differ: {answer:#?}"
+    );
+    assert_eq!(
+        common::count(&sim, "POST /nodes/{node}/qemu/{vmid}/migrate"),
+        0
+    );
+    assert!(state.balancing.ask_child().is_none());
+    assert_eq!(ask_containers(&docker).await, Vec::<String>::new());
+
+    // Cancel: SIGINT to the container; it is gone when the cancel answers.
+    state.balancing.ask_proxlb(&operator, None).await.unwrap();
+    let child = common::eventually(
+        "the second container",
+        Duration::from_secs(30),
+        async || {
+            state
+                .balancing
+                .ask_child()
+                .filter(|c| c.container.is_some())
+        },
+    )
+    .await;
+    let run = child.container.unwrap();
+    let running = docker.inspect_container(&run, None).await.unwrap();
+    assert_eq!(running.state.and_then(|s| s.running), Some(true));
+    let status = state.balancing.cancel_ask(&operator).await.unwrap();
+    assert!(matches!(status, AskStatus::Cancelled { .. }), "{status:?}");
+    assert!(state.balancing.ask_child().is_none());
+    assert_eq!(ask_containers(&docker).await, Vec::<String>::new());
+    assert!(docker.inspect_container(&run, None).await.is_err());
+
+    // The daemon's container is untouched: the same process, still running, never restarted.
+    let daemon_after = docker.inspect_container(daemon, None).await.unwrap();
+    assert_eq!(daemon_after.id, daemon_before.id);
+    let (before, after) = (daemon_before.state.unwrap(), daemon_after.state.unwrap());
+    assert_eq!(after.running, Some(true));
+    assert_eq!(after.pid, before.pid);
+    assert_eq!(after.started_at, before.started_at);
+    assert_eq!(daemon_after.restart_count, daemon_before.restart_count);
+
+    // Without the daemon's container the estimate says why the ask is not possible.
+    state.proxlb.shutdown().await;
+    state.shutdown.cancel();
+    let (missing, _data2) = docker_app(&sim, &config, "plb-docker-test-no-such-daemon").await;
+    let estimate = common::eventually("an estimate", Duration::from_secs(30), async || {
+        missing.balancing.ask_estimate(None).await.ok()
+    })
+    .await;
+    let why = estimate.unavailable.unwrap();
+    assert!(
+        why.contains("no Docker container named plb-docker-test-no-such-daemon"),
+        "{why}"
+    );
+    missing.proxlb.shutdown().await;
+    missing.shutdown.cancel();
+
+    remove(&docker, daemon).await;
+    sim.shutdown().await;
 }

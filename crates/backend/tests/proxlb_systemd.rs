@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use plb_backend::adapters::proxlb::systemd::SystemdBackend;
-use plb_backend::ports::{LogSource, ServiceError, ServiceManager};
+use plb_backend::ports::{LogSource, OneShot, ServiceError, ServiceManager};
 use plb_domain::logs::LogStream;
 use plb_domain::service::{BackendKind, ProblemKind, ServiceState};
 use serde_json::json;
@@ -279,7 +279,9 @@ async fn the_version_comes_from_the_units_interpreter() {
 #[tokio::test]
 async fn one_shot_runs_the_unit_s_own_interpreter_or_says_why_not() {
     let fake = Fake::new(json!({ "units": { "proxlb.service": unit("active", 0, 0) } }));
-    let one_shot = fake.backend("proxlb").one_shot().await.unwrap();
+    let OneShot::Local(one_shot) = fake.backend("proxlb").one_shot().await.unwrap() else {
+        panic!("the systemd backend runs ProxLB as a local child");
+    };
     assert_eq!(
         one_shot.python,
         PathBuf::from("/nonexistent/venv/bin/python3")

@@ -23,6 +23,8 @@
 //!   A line's position is its timestamp in nanoseconds plus its index among the lines with
 //!   the same timestamp, so following again after a position neither repeats nor skips a line
 //!   (Docker's `since` has whole seconds only; the rest is filtered here).
+//! - **Run once** ("ask real ProxLB") runs ProxLB in a one-off container beside this one:
+//!   [`super::docker_one_shot`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +44,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, Mutex};
 
-use crate::ports::{LogSource, ServiceError, ServiceManager, SourceLine};
+use super::docker_one_shot::DockerOneShot;
+use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// Where Docker listens when neither the argument nor `DOCKER_HOST` says.
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -130,6 +133,11 @@ impl DockerBackend {
         &self.container
     }
 
+    /// The Docker address this backend uses.
+    pub(super) fn host(&self) -> &str {
+        &self.host
+    }
+
     /// Whether the Docker daemon answers (the container need not exist): used by
     /// `PROXLB_SERVICE=auto`. The error names the cause (socket missing, permission denied).
     pub async fn probe(&self) -> Result<(), ServiceError> {
@@ -143,7 +151,7 @@ impl DockerBackend {
 
     /// The API client, made on first use with the API version the daemon speaks (bollard's
     /// default is newer than older engines accept, and Docker 29 refuses old ones).
-    async fn client(&self) -> Result<Docker, ServiceError> {
+    pub(super) async fn client(&self) -> Result<Docker, ServiceError> {
         let mut slot = self.client.lock().await;
         if let Some(docker) = slot.as_ref() {
             return Ok(docker.clone());
@@ -179,7 +187,7 @@ impl DockerBackend {
     }
 
     /// Turns a bollard error into one that names its cause.
-    fn error(&self, what: &str, e: DockerError) -> ServiceError {
+    pub(super) fn error(&self, what: &str, e: DockerError) -> ServiceError {
         classify(&self.host, &self.container, what, e)
     }
 
@@ -418,6 +426,16 @@ impl ServiceManager for DockerBackend {
             "cannot signal ProxLB from inside its container; sending SIGHUP through Docker"
         );
         self.kill("SIGHUP", "reloading ProxLB").await
+    }
+
+    /// A one-off container made after ProxLB's (see [`super::docker_one_shot`]); the daemon's
+    /// container must exist (it need not run).
+    async fn one_shot(&self) -> Result<OneShot, ServiceError> {
+        let info = self.inspect().await?;
+        Ok(OneShot::Backend(Arc::new(DockerOneShot::new(
+            self.clone(),
+            &info,
+        )?)))
     }
 }
 
@@ -773,7 +791,7 @@ fn version_of(info: &ContainerInspectResponse) -> Option<String> {
 }
 
 /// Names the cause of a bollard error: socket missing, permission denied, container missing.
-fn classify(host: &str, container: &str, what: &str, e: DockerError) -> ServiceError {
+pub(super) fn classify(host: &str, container: &str, what: &str, e: DockerError) -> ServiceError {
     match &e {
         DockerError::SocketNotFoundError(path) => return ServiceError::problem(
             ProblemKind::SocketMissing,

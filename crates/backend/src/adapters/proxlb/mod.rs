@@ -4,6 +4,7 @@
 
 pub mod buffer;
 pub mod docker;
+pub mod docker_one_shot;
 pub mod none;
 pub mod plan_json;
 pub mod process;

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 
 use super::buffer::{LogBuffer, DEFAULT_CAPACITY};
 use super::version;
-use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LocalProxlb, LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// How many lines of a failed run are kept as its `last_error_lines`.
 pub const ERROR_LINES: usize = 30;
@@ -540,10 +540,10 @@ impl ServiceManager for ProcessBackend {
         if let Some(ca_file) = &self.inner.config.ca_file {
             env.push(("REQUESTS_CA_BUNDLE".to_owned(), ca_file.clone().into()));
         }
-        Ok(OneShot {
+        Ok(OneShot::Local(LocalProxlb {
             python: self.inner.config.python.clone(),
             env,
-        })
+        }))
     }
 }
 

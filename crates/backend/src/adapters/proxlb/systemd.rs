@@ -27,7 +27,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 use super::process::ERROR_LINES;
-use crate::ports::{LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
+use crate::ports::{LocalProxlb, LogSource, OneShot, ServiceError, ServiceManager, SourceLine};
 
 /// How long a failed version check is remembered.
 const VERSION_RETRY: Duration = Duration::from_secs(60);
@@ -433,10 +433,10 @@ impl ServiceManager for SystemdBackend {
                 bundle.as_os_str().to_owned(),
             ));
         }
-        Ok(OneShot {
+        Ok(OneShot::Local(LocalProxlb {
             python: PathBuf::from(python),
             env,
-        })
+        }))
     }
 }
 

@@ -14,8 +14,12 @@
 //!   [`BalancingService::ask_status`] and may cancel: SIGINT (ProxLB exits 0 on it), then
 //!   SIGKILL after [`STOP_GRACE`]. A run that takes longer than its timeout is stopped the same
 //!   way.
-//! - The backend says how to start ProxLB ([`OneShot`]): the process backend's interpreter, the
-//!   systemd unit's; the Docker backend refuses for now.
+//! - The backend says how to run ProxLB once ([`OneShot`]): the process backend's interpreter
+//!   and the systemd unit's run as children of ProxLB Web on the copy in a temporary file; the
+//!   Docker backend runs ProxLB itself, in a one-off container made after the daemon's, with the
+//!   copy uploaded into it and removed with it
+//!   ([`crate::adapters::proxlb::docker_one_shot`]). Cancel, timeout and failure messages are
+//!   the same for both.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -40,7 +44,9 @@ use crate::auth::service::entry;
 use crate::auth::{Identity, Role};
 use crate::config_store::edit::{self, EditError, EditValue};
 use crate::error::Service;
-use crate::ports::{OneShot, ServiceError};
+use crate::ports::{
+    LocalProxlb, OneShot, OneShotOutput, OneShotRunner, OneShotSignal, ServiceError,
+};
 use crate::services::cluster_view::to_domain;
 use crate::Error;
 
@@ -81,15 +87,19 @@ struct Run {
     cancel: CancellationToken,
     done: watch::Receiver<bool>,
     pid: Option<u32>,
+    container: Option<String>,
     config: PathBuf,
 }
 
 /// The child of the run in progress, for tests and diagnostics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AskChild {
-    /// Its PID once spawned.
+    /// Its PID once spawned (a local child).
     pub pid: Option<u32>,
-    /// The temporary configuration it reads.
+    /// Its container once created (the Docker backend).
+    pub container: Option<String>,
+    /// The temporary configuration it reads (inside the container for the Docker backend;
+    /// empty until the container exists).
     pub config: PathBuf,
 }
 
@@ -192,65 +202,155 @@ fn failure_message(code: Option<i32>, stdout: &str, stderr: &str) -> String {
     }
 }
 
+/// Waits for `output` (the run's end) until `cancel` or `deadline`; then stops the run with
+/// `stop`: SIGINT, and SIGKILL if it has not ended after [`STOP_GRACE`]. ProxLB's stdout if it
+/// exited 0.
+async fn supervise<F, S, SF>(
+    output: F,
+    stop: S,
+    cancel: &CancellationToken,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<String, Stopped>
+where
+    F: std::future::Future<Output = Result<OneShotOutput, Stopped>>,
+    S: Fn(OneShotSignal) -> SF,
+    SF: std::future::Future<Output = ()>,
+{
+    tokio::pin!(output);
+    let why = tokio::select! {
+        output = &mut output => {
+            let output = output?;
+            if output.code == Some(0) {
+                return Ok(output.stdout);
+            }
+            tracing::warn!(code = ?output.code, stderr = %output.stderr.trim(), "the asked ProxLB failed");
+            return Err(Stopped::Failed(failure_message(output.code, &output.stdout, &output.stderr)));
+        }
+        () = cancel.cancelled() => Stopped::Cancelled,
+        () = tokio::time::sleep_until(deadline) => Stopped::Failed(format!(
+            "ProxLB did not answer within {} s and was stopped",
+            timeout.as_secs()
+        )),
+    };
+    stop(OneShotSignal::Interrupt).await;
+    if tokio::time::timeout(STOP_GRACE, &mut output).await.is_err() {
+        tracing::warn!("the asked ProxLB ignored SIGINT; sending SIGKILL");
+        stop(OneShotSignal::Kill).await;
+        let _ = output.await;
+    }
+    Err(why)
+}
+
 /// Runs `<python> -m proxlb -c <config> -d -j` and returns its stdout, or why not.
 async fn execute(
-    one_shot: &OneShot,
+    local: &LocalProxlb,
     config: &Path,
     cancel: &CancellationToken,
     timeout: Duration,
     slot: &AskSlot,
 ) -> Result<String, Stopped> {
-    let mut command = tokio::process::Command::new(&one_shot.python);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut command = tokio::process::Command::new(&local.python);
     command
         .args(["-m", "proxlb", "-c"])
         .arg(config)
         .args(["-d", "-j"])
         .env_clear()
-        .envs(one_shot.env.iter().map(|(k, v)| (k, v)))
+        .envs(local.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let child = command.spawn().map_err(|error| {
-        Stopped::Failed(format!(
-            "{} cannot be run: {error}",
-            one_shot.python.display()
-        ))
+        Stopped::Failed(format!("{} cannot be run: {error}", local.python.display()))
     })?;
     let pid = child.id();
     if let Some(run) = slot.lock().run.as_mut() {
         run.pid = pid;
     }
-    tracing::info!(?pid, python = %one_shot.python.display(), "asking real ProxLB (-d -j)");
-    let output = child.wait_with_output();
-    tokio::pin!(output);
-    let why = tokio::select! {
-        output = &mut output => {
-            let output = output.map_err(|e| Stopped::Failed(format!("waiting for ProxLB failed: {e}")))?;
-            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-            if output.status.success() {
-                return Ok(stdout);
-            }
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            tracing::warn!(status = %output.status, stderr = %stderr.trim(), "the asked ProxLB failed");
-            return Err(Stopped::Failed(failure_message(output.status.code(), &stdout, &stderr)));
-        }
-        () = cancel.cancelled() => Stopped::Cancelled,
-        () = tokio::time::sleep(timeout) => Stopped::Failed(format!(
-            "ProxLB did not answer within {} s and was stopped",
-            timeout.as_secs()
-        )),
+    tracing::info!(?pid, python = %local.python.display(), "asking real ProxLB (-d -j)");
+    let output = async move {
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|e| Stopped::Failed(format!("waiting for ProxLB failed: {e}")))?;
+        Ok(OneShotOutput {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
     };
-    // The output future still owns the child, so it has not been reaped: the PID is still ours.
-    if let Some(pid) = pid {
-        signal(pid, Signal::INT);
-        if tokio::time::timeout(STOP_GRACE, &mut output).await.is_err() {
-            tracing::warn!(pid, "the asked ProxLB ignored SIGINT; sending SIGKILL");
-            signal(pid, Signal::KILL);
-            let _ = output.await;
+    // The output future owns the child until it ends, so it has not been reaped while it is
+    // signalled: the PID is still ours.
+    let stop = |s: OneShotSignal| async move {
+        if let Some(pid) = pid {
+            signal(
+                pid,
+                match s {
+                    OneShotSignal::Interrupt => Signal::INT,
+                    OneShotSignal::Kill => Signal::KILL,
+                },
+            );
         }
+    };
+    supervise(output, stop, cancel, deadline, timeout).await
+}
+
+/// Has the backend run ProxLB once on `config` and returns its stdout, or why not. The run is
+/// removed (with its copy of the configuration) however it ends.
+async fn execute_in_backend(
+    runner: &dyn OneShotRunner,
+    config: String,
+    cancel: &CancellationToken,
+    timeout: Duration,
+    slot: &AskSlot,
+) -> Result<String, Stopped> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let run = runner
+        .start(config)
+        .await
+        .map_err(|e| Stopped::Failed(unavailable(e)))?;
+    if let Some(slot_run) = slot.lock().run.as_mut() {
+        slot_run.container = Some(run.name().to_owned());
+        slot_run.config = run.config_path();
     }
-    Err(why)
+    let output = async {
+        run.wait()
+            .await
+            .map_err(|e| Stopped::Failed(unavailable(e)))
+    };
+    let result = supervise(output, |s| run.signal(s), cancel, deadline, timeout).await;
+    run.remove().await;
+    result
+}
+
+/// The copy of the configuration a run reads, with how to run ProxLB on it.
+enum Copy {
+    /// A temporary file (0600, removed when dropped) for a local child.
+    File(LocalProxlb, tempfile::NamedTempFile),
+    /// The text, which the backend puts where its run reads it.
+    Backend(Arc<dyn OneShotRunner>, String),
+}
+
+/// Writes `text` to a temporary file that `tempfile` creates 0600 and removes when dropped.
+async fn write_copy(text: String) -> Result<tempfile::NamedTempFile, Error> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        use std::io::Write;
+        let mut file = tempfile::Builder::new()
+            .prefix("proxlb-ask-")
+            .suffix(".yaml")
+            .tempfile()?;
+        file.write_all(text.as_bytes())?;
+        file.flush()?;
+        Ok(file)
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(|e| Error::Unavailable {
+        service: Service::Proxlb,
+        detail: format!("writing the temporary ProxLB configuration: {e}"),
+    })
 }
 
 /// ProxLB's moves as planned moves, and its affinity groups by name.
@@ -293,6 +393,7 @@ impl BalancingService {
     pub fn ask_child(&self) -> Option<AskChild> {
         self.ask.lock().run.as_ref().map(|run| AskChild {
             pid: run.pid,
+            container: run.container.clone(),
             config: run.config.clone(),
         })
     }
@@ -359,23 +460,10 @@ impl BalancingService {
                 message: format!("the candidate configuration cannot be read: {e}"),
             })?;
         let estimate = estimate(&snapshot, &config);
-        let file = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-            use std::io::Write;
-            // tempfile creates it 0600 and removes it when dropped.
-            let mut file = tempfile::Builder::new()
-                .prefix("proxlb-ask-")
-                .suffix(".yaml")
-                .tempfile()?;
-            file.write_all(text.as_bytes())?;
-            file.flush()?;
-            Ok(file)
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::Unavailable {
-            service: Service::Proxlb,
-            detail: format!("writing the temporary ProxLB configuration: {e}"),
-        })?;
+        let copy = match one_shot {
+            OneShot::Local(local) => Copy::File(local, write_copy(text).await?),
+            OneShot::Backend(runner) => Copy::Backend(runner, text),
+        };
         let cancel = CancellationToken::new();
         let (done_tx, done) = watch::channel(false);
         let status = AskStatus::Running {
@@ -392,7 +480,11 @@ impl BalancingService {
                 cancel: cancel.clone(),
                 done,
                 pid: None,
-                config: file.path().to_path_buf(),
+                container: None,
+                config: match &copy {
+                    Copy::File(_, file) => file.path().to_path_buf(),
+                    Copy::Backend(..) => PathBuf::new(),
+                },
             });
             slot.status = status.clone();
         }
@@ -401,11 +493,20 @@ impl BalancingService {
         tokio::spawn(async move {
             let started = Instant::now();
             let timeout = run_timeout(&estimate);
-            let outcome = execute(&one_shot, file.path(), &cancel, timeout, &service.ask).await;
+            let outcome = match copy {
+                Copy::File(local, file) => {
+                    let outcome =
+                        execute(&local, file.path(), &cancel, timeout, &service.ask).await;
+                    if let Err(error) = file.close() {
+                        tracing::warn!(%error, "removing the temporary ProxLB configuration failed");
+                    }
+                    outcome
+                }
+                Copy::Backend(runner, text) => {
+                    execute_in_backend(runner.as_ref(), text, &cancel, timeout, &service.ask).await
+                }
+            };
             let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            if let Err(error) = file.close() {
-                tracing::warn!(%error, "removing the temporary ProxLB configuration failed");
-            }
             let finished_unix_ms = service.now_ms();
             let status = match outcome {
                 Ok(stdout) => match plan_json::parse_plan(&stdout) {
@@ -491,7 +592,8 @@ impl BalancingService {
     }
 
     /// Cancels the run in progress for `who` (an operator), audited: SIGINT, then SIGKILL after
-    /// [`STOP_GRACE`]; answers once it has ended (or after a short wait).
+    /// [`STOP_GRACE`] (to the child, or to the one-off container); answers once it has ended
+    /// and its copy of the configuration is gone (or after a short wait).
     pub async fn cancel_ask(&self, who: &Identity) -> Result<AskStatus, Error> {
         who.require(Role::Operator)?;
         let handles = self
@@ -621,6 +723,92 @@ service:
             failure_message(None, "", "Traceback"),
             "ProxLB was killed; see the server log"
         );
+    }
+
+    /// Runs `supervise` on `output`, recording the signals it sends.
+    async fn supervised(
+        output: impl std::future::Future<Output = Result<OneShotOutput, Stopped>>,
+        cancel: &CancellationToken,
+        on_signal: impl Fn(OneShotSignal),
+    ) -> (Result<String, Stopped>, Vec<OneShotSignal>) {
+        let sent = Mutex::new(Vec::new());
+        let timeout = Duration::from_secs(60);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let result = supervise(
+            output,
+            |s| {
+                sent.lock().unwrap().push(s);
+                on_signal(s);
+                async {}
+            },
+            cancel,
+            deadline,
+            timeout,
+        )
+        .await;
+        (result, sent.into_inner().unwrap())
+    }
+
+    fn ended(code: Option<i32>, stdout: &str) -> Result<OneShotOutput, Stopped> {
+        Ok(OneShotOutput {
+            code,
+            stdout: stdout.to_owned(),
+            stderr: String::new(),
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_backend_s_run_ends_the_same_way() {
+        let idle = CancellationToken::new();
+        // Exit 0: the output; non-zero: ProxLB's own message; no signal either way.
+        let (result, sent) = supervised(async { ended(Some(0), "{}") }, &idle, |_| {}).await;
+        assert!(matches!(result, Ok(ref out) if out == "{}"));
+        assert!(sent.is_empty());
+        let log = "2026-11-30 09:45:04,001 - ProxLB - CRITICAL - Could not connect to any host\n";
+        let (result, _) = supervised(async { ended(Some(2), log) }, &idle, |_| {}).await;
+        assert!(matches!(result, Err(Stopped::Failed(ref m))
+            if m == "ProxLB exited with code 2: Could not connect to any host"));
+
+        // Cancelled, and the run ends on SIGINT: no SIGKILL.
+        let cancelled = CancellationToken::new();
+        cancelled.cancel();
+        let interrupted = tokio::sync::Notify::new();
+        let output = async {
+            interrupted.notified().await;
+            ended(Some(0), "")
+        };
+        let (result, sent) = supervised(output, &cancelled, |s| {
+            if s == OneShotSignal::Interrupt {
+                interrupted.notify_one();
+            }
+        })
+        .await;
+        assert!(matches!(result, Err(Stopped::Cancelled)));
+        assert_eq!(sent, [OneShotSignal::Interrupt]);
+
+        // A run that ignores SIGINT gets SIGKILL after the grace (and ends on it).
+        let killed = tokio::sync::Notify::new();
+        let on_kill = |s| {
+            if s == OneShotSignal::Kill {
+                killed.notify_one();
+            }
+        };
+        let output = async {
+            killed.notified().await;
+            ended(None, "")
+        };
+        let (result, sent) = supervised(output, &cancelled, on_kill).await;
+        assert!(matches!(result, Err(Stopped::Cancelled)));
+        assert_eq!(sent, [OneShotSignal::Interrupt, OneShotSignal::Kill]);
+
+        // The timeout stops it the same way and says so.
+        let output = async {
+            killed.notified().await;
+            ended(None, "")
+        };
+        let (result, sent) = supervised(output, &idle, on_kill).await;
+        assert!(matches!(result, Err(Stopped::Failed(ref m)) if m.contains("within 60 s")));
+        assert_eq!(sent, [OneShotSignal::Interrupt, OneShotSignal::Kill]);
     }
 
     #[test]
