@@ -30,10 +30,20 @@ RUN apt-get update \
     && chmod 0700 /rootfs/var/lib/proxlb-web \
     && chmod 1777 /rootfs/tmp
 
+# The site without what no client needs: each WASM file only as its .br and .gz copies (every
+# browser takes gzip; for a client that takes neither the server decompresses the .gz,
+# src/server/gzip_only.rs), and no TypeScript declarations.
+FROM ${BASE_IMAGE} AS site
+COPY target/site /site
+RUN for wasm in /site/pkg/*.wasm; do \
+        if [ -f "$wasm.gz" ] && [ -f "$wasm.br" ]; then rm "$wasm"; fi; \
+    done \
+    && rm -f /site/pkg/*.d.ts /site/pkg/*.d.ts.gz /site/pkg/*.d.ts.br
+
 FROM scratch
 COPY --from=rootfs /rootfs/ /
 COPY target/x86_64-unknown-linux-gnu/image/proxlb-web /app/proxlb-web
-COPY target/site /app/site
+COPY --from=site /site /app/site
 
 # Settings are environment variables (README, "Configuration"); these are the image's defaults.
 # Everything the server writes, temporary files included, goes under the data volume, so the

@@ -258,6 +258,18 @@ check "/api/nodes lists the demo's three nodes" \
 check "the dashboard renders cluster data" wait_for "$base/" 'Nodes online'
 check "the WASM bundle is served precompressed" \
   bash -c "curl -fsS -o /dev/null -D - -H 'Accept-Encoding: br' '$base/pkg/proxlb_web.wasm' | grep -qi '^content-encoding: br'"
+wasm_without_encoding() { # the image ships the WASM only as .br and .gz; a client that takes
+  # no encoding gets it decompressed (the WASM magic number)
+  local magic
+  if docker cp "$CONTAINER:/app/site/pkg/proxlb_web.wasm" - >/dev/null 2>&1; then
+    echo "the image holds the uncompressed WASM"; return 1
+  fi
+  curl -fsS -H 'Accept-Encoding: identity' -o "$WORK/plain.wasm" "$base/pkg/proxlb_web.wasm" || return 1
+  magic=$(head -c 4 "$WORK/plain.wasm" | od -An -tx1 | tr -d ' \n')
+  echo "first bytes: $magic"
+  [ "$magic" = 0061736d ]
+}
+check "the WASM is shipped only compressed and still reaches a client that takes no encoding" wasm_without_encoding
 
 runs_as_app_user() { # the server process has UID/GID $APP_UID on the host (no docker exec)
   local pid status

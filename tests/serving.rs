@@ -421,3 +421,91 @@ async fn server_function_errors_carry_their_own_status() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
     assert!(matches!(json_error(&reply), ApiError::Invalid { .. }));
 }
+
+/// A file of the site as the image ships the WASM: only `.gz` (and `.br`) copies.
+fn gzipped(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Status, headers and the raw body bytes of `request`.
+async fn bytes_of(
+    router: &Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn a_file_shipped_only_compressed_reaches_a_client_that_takes_no_encoding() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..60_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(pkg.join("app.wasm.gz"), gzipped(&wasm)).unwrap();
+    // A file that exists plainly is the file handler's, whatever its copies say.
+    std::fs::write(pkg.join("app.js"), b"plain").unwrap();
+    std::fs::write(pkg.join("app.js.gz"), gzipped(b"compressed copy")).unwrap();
+    let settings = plb_backend::settings::Settings {
+        site_root: site.path().to_path_buf(),
+        ..Default::default()
+    };
+    let app = TestApp::start(settings).await;
+    let get = |path: &str, accept: Option<&str>| {
+        let mut request = app.browser(axum::http::Method::GET, path);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+
+    // No encoding taken: the `.gz` copy, decompressed, as WASM.
+    let (status, headers, body) = bytes_of(&app.router, get("/pkg/app.wasm", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(body, wasm);
+    // `gzip;q=0` refuses gzip: the same.
+    let (status, _, body) = bytes_of(
+        &app.router,
+        get("/pkg/app.wasm", Some("gzip;q=0, identity")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, wasm);
+    // A browser takes gzip: the copy as it is, marked as gzip.
+    let (status, headers, body) =
+        bytes_of(&app.router, get("/pkg/app.wasm", Some("gzip, deflate"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(body, gzipped(&wasm));
+    // HEAD: the length, no body.
+    let head = app
+        .browser(axum::http::Method::HEAD, "/pkg/app.wasm")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = bytes_of(&app.router, head).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_LENGTH], wasm.len().to_string());
+    assert!(body.is_empty());
+    // A plain file is served as it is; a missing one (no copy either) is still a 404.
+    let (status, _, body) = bytes_of(&app.router, get("/pkg/app.js", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"plain");
+    let (status, _, _) = bytes_of(&app.router, get("/pkg/missing.wasm", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -25,7 +25,7 @@ use crate::server::auth::gate::Gate;
 use crate::server::auth::headers::HeaderConfig;
 use crate::server::auth::{forms, gate, headers, hosts};
 use crate::server::state::{leptos_options, ServerState};
-use crate::server::{health, limits, live, origin, proxlb_rest, rest, sfn_status};
+use crate::server::{gzip_only, health, limits, live, origin, proxlb_rest, rest, sfn_status};
 
 /// The app's routes, generated once per process.
 ///
@@ -47,6 +47,7 @@ pub fn build(state: AppState) -> Router {
 /// Builds the router; `heartbeat` is the live channel's heartbeat interval (short in tests).
 pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     let options = leptos_options(&state.settings);
+    let site_root = gzip_only::SiteRoot(Arc::new(state.settings.site_root.clone()));
     let server_state = ServerState {
         leptos_options: options.clone(),
         app: state.clone(),
@@ -92,6 +93,11 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
             context, shell,
         ))
         // Innermost first: later layers wrap earlier ones (and the fallback).
+        // Before the static file handler: the image ships its WASM only compressed.
+        .layer(middleware::from_fn_with_state(
+            site_root,
+            gzip_only::decompress_when_needed,
+        ))
         .layer(middleware::from_fn(sfn_status::error_status))
         .layer(middleware::from_fn(limits::limit_body))
         // Who is asking; signed-out requests end here (pages: to the login page). Before the
