@@ -13,6 +13,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 TRIPLE=x86_64-unknown-linux-gnu
+# Cargo joins this with .cargo/config.toml's `target.'cfg(all())'` flags (`--cfg erase_components`,
+# which the server needs to match the site's WASM), so they are not repeated here; a RUSTFLAGS
+# variable would drop them.
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
 # The same features cargo-leptos builds the server with (bin-features in Cargo.toml).
 cargo build --locked --profile image --target "$TRIPLE" --bin proxlb-web \
