@@ -265,7 +265,7 @@ async fn pages_render_cluster_data_on_the_server() {
     let (app, _demo, _state) = app("pages", Duration::from_secs(10)).await;
     for (uri, expected) in [
         ("/", "ProxLB would migrate"),
-        ("/nodes", "data-node=\"pve3\""),
+        ("/nodes", "href=\"/nodes/pve3\""),
         ("/guests", "legacy01"),
         ("/guests?q=db&sort=name", "db02"),
         ("/rules", "plb_anti_affinity_db"),

@@ -431,6 +431,7 @@ pub fn offset_of(text: &str, line: u32, column: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::offset_of;
+    use crate::components::Markup;
 
     #[test]
     fn offsets_count_lines_and_columns_from_one() {
@@ -470,7 +471,9 @@ mod tests {
             demo: true,
             apply_unavailable: None,
         };
-        let html = view! { <ConfigEditor doc on_saved=Callback::new(|_: String| {}) /> }.to_html();
+        let html = view! { <ConfigEditor doc on_saved=Callback::new(|_: String| {}) /> }
+            .to_html()
+            .markup();
         assert!(html.contains("Read-only: mounted read-only"), "{html}");
         assert!(html.contains("edits here reset on restart"), "{html}");
         assert!(html.contains("name=\"digest\" value=\"d1g\""), "{html}");

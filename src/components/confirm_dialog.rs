@@ -93,6 +93,7 @@ pub fn ConfirmDialog(
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
+    use crate::components::Markup;
     use leptos_router::components::Router;
     use leptos_router::location::RequestUrl;
 
@@ -120,7 +121,7 @@ mod tests {
                 </ConfirmDialog>
             </Router>
         }
-        .to_html();
+        .to_html().markup();
         assert!(html.contains("<dialog open "), "{html}");
         assert!(html.contains("class=\"plb-dialog\""), "{html}");
         assert!(

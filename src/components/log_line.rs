@@ -144,6 +144,7 @@ pub fn LogLine(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::Markup;
 
     #[test]
     fn times_are_utc_to_the_millisecond() {
@@ -188,7 +189,7 @@ mod tests {
             },
             raw: raw.into(),
         });
-        let html = view! { <LogLine entry needle="500" /> }.to_html();
+        let html = view! { <LogLine entry needle="500" /> }.to_html().markup();
         assert!(html.contains("data-level=\"TRACEBACK\""), "{html}");
         assert!(
             html.contains(

@@ -36,7 +36,9 @@ pub fn Meter(
                 // bytes per meter (three per node row, 64 rows on a large cluster's pages).
                 aria-valuenow=format!("{clamped:.0}")
             >
-                <div class="plb-meter__fill" style=format!("width: {clamped:.1}%")></div>
+                // Whole percent: a tenth is below a pixel of the bar, and 192 meters of a
+                // 64-node table save 384 bytes.
+                <div class="plb-meter__fill" style=format!("width: {clamped:.0}%")></div>
             </div>
             <span class="plb-meter__value">{format!("{percent:.1} %")}</span>
         </div>

@@ -35,3 +35,18 @@ pub mod service_state;
 pub mod tag_badge;
 pub mod theme_switch;
 pub mod user_menu;
+
+/// Rendered HTML as a browser shows it, for tests that assert on markup: without Leptos'
+/// hydration markers (`<!>`), which type-erased views (`erase_components`) put after text.
+#[cfg(test)]
+pub(crate) trait Markup {
+    /// The HTML without `<!>` markers.
+    fn markup(self) -> String;
+}
+
+#[cfg(test)]
+impl Markup for String {
+    fn markup(self) -> String {
+        self.replace("<!>", "")
+    }
+}

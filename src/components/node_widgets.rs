@@ -86,18 +86,26 @@ pub fn NodeMeterCells(node: NodeRow) -> impl IntoView {
 /// Online / offline badge.
 #[component]
 pub fn NodeStatusBadge(status: NodeStatus) -> impl IntoView {
-    let (level, text) = match status {
-        NodeStatus::Online => ("ok", "online"),
-        NodeStatus::Offline => ("crit", "offline"),
-        NodeStatus::Unknown => ("unknown", "unknown"),
-    };
-    view! { <span class=format!("plb-status plb-status--{level}")>{text}</span> }
+    // Literal markup per state: no dynamic text, so no hydration marker in every table row.
+    match status {
+        NodeStatus::Online => {
+            view! { <span class="plb-status plb-status--ok">"online"</span> }.into_any()
+        }
+        NodeStatus::Offline => {
+            view! { <span class="plb-status plb-status--crit">"offline"</span> }.into_any()
+        }
+        NodeStatus::Unknown => {
+            view! { <span class="plb-status plb-status--unknown">"unknown"</span> }.into_any()
+        }
+    }
 }
 
-/// Maintenance and ignore badges of a node.
+/// Maintenance and ignore badges of a node; nothing at all for a node without either (most
+/// nodes: an empty wrapper cost 45 bytes per row of a 64-node table).
 #[component]
 pub fn MaintenanceBadges(node: NodeRow) -> impl IntoView {
-    view! {
+    let any = !node.maintenance.is_empty() || node.ignored;
+    any.then(|| view! {
         <span class="plb-tags">
             {node
                 .maintenance
@@ -106,7 +114,7 @@ pub fn MaintenanceBadges(node: NodeRow) -> impl IntoView {
                 .collect_view()}
             {node.ignored.then(|| view! { <span class="plb-badge plb-badge--ignore">"ignored"</span> })}
         </span>
-    }
+    })
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -35,6 +35,7 @@ pub fn NotFound(
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+    use crate::components::Markup;
 
     #[test]
     fn answers_404_with_the_heading_and_the_explanation() {
@@ -46,7 +47,8 @@ mod tests {
         let html = view! {
             <NotFound title="Node not found"><p>"There is no node pve9."</p></NotFound>
         }
-        .to_html();
+        .to_html()
+        .markup();
         let status = response.0.read().map(|parts| parts.status).ok().flatten();
         assert_eq!(status, Some(axum::http::StatusCode::NOT_FOUND));
         assert!(html.contains(">Node not found</h1>"), "{html}");

@@ -47,13 +47,16 @@ pub fn PageHeader(
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+    use crate::components::Markup;
 
     #[test]
     fn a_plain_header_has_only_title_and_subtitle() {
         let owner = Owner::new();
         owner.set();
         leptos_meta::provide_meta_context();
-        let html = view! { <PageHeader title="Nodes" subtitle="Every node." /> }.to_html();
+        let html = view! { <PageHeader title="Nodes" subtitle="Every node." /> }
+            .to_html()
+            .markup();
         assert!(!html.contains("plb-breadcrumb"), "{html}");
         let heading = html
             .split_once("<h1 class=\"plb-page-header__title\">")
@@ -74,7 +77,7 @@ mod tests {
                 <span class="plb-status">"online"</span>
             </PageHeader>
         }
-        .to_html();
+        .to_html().markup();
         assert!(html.contains("<a href=\"/nodes\">Nodes</a>"), "{html}");
         assert!(
             html.contains("<span class=\"plb-status\">online</span></h1>"),

@@ -111,6 +111,7 @@ fn UserMenuPanel(user: CurrentUser) -> impl IntoView {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+    use crate::components::Markup;
 
     fn user(role: Role, source: AuthSource) -> CurrentUser {
         CurrentUser {
@@ -126,8 +127,9 @@ mod tests {
     fn the_panel_names_the_user_role_and_source_and_logs_out_by_form_post() {
         let owner = Owner::new();
         owner.set();
-        let html =
-            view! { <UserMenuPanel user=user(Role::Viewer, AuthSource::Proxmox) /> }.to_html();
+        let html = view! { <UserMenuPanel user=user(Role::Viewer, AuthSource::Proxmox) /> }
+            .to_html()
+            .markup();
         assert!(html.contains("alice@pve"), "{html}");
         assert!(html.contains(">Viewer<"), "{html}");
         assert!(html.contains("Signed in with Proxmox VE"), "{html}");
@@ -147,7 +149,7 @@ mod tests {
         owner.set();
         let mut someone = user(Role::Operator, AuthSource::Local);
         someone.display_name = "token:ci".into();
-        let html = view! { <UserMenuPanel user=someone /> }.to_html();
+        let html = view! { <UserMenuPanel user=someone /> }.to_html().markup();
         assert!(
             html.contains(r#"plb-user-menu__avatar">t</span>"#),
             "{html}"

@@ -47,7 +47,7 @@ fn NodeTable(nodes: Vec<NodeRow>) -> impl IntoView {
                         .map(|node| {
                             let href = node_href(&node.name);
                             view! {
-                                <tr data-node=node.name.clone()>
+                                <tr>
                                     <th scope="row"><a href=href>{node.name.clone()}</a></th>
                                     <td><NodeStatusBadge status=node.status /></td>
                                     <NodeMeterCells node=node.clone() />
