@@ -44,12 +44,12 @@ VOLUME=proxlb-web-test-data
 # The image's user (Dockerfile `USER`).
 APP_UID=65532
 # Image size budget, so growth is a decision and not an accident; and never above the spec's
-# 200 MB. It was 21.2 MB when the image was made small (docs/benchmarks.md); the service, logs,
-# configuration and balancing work (bollard, yaml-edit, the new views) took it to 33,146,651
-# bytes on 2026-11-30 (static binary 25.8 MB, site 6.9 MB of which the WASM is 4.3 MB raw plus
-# its .gz and .br). The budget is that plus 10 %; the scale issue's target stays 25 MB. The size
-# each run reaches is printed and kept in target/docker-test/image-size.txt.
-IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-36500000}"
+# 200 MB. The service, logs, configuration and balancing work took it to 33,146,651 bytes; Leptos'
+# `erase_components` (a 21.6 MB static binary instead of 25.8 MB, a smaller WASM) and shipping
+# the WASM only as .br and .gz brought it to 23,933,461 on 2026-11-30, under the scale issue's
+# 25 MB. The budget is that plus 10 %. The size each run reaches is printed and kept in
+# target/docker-test/image-size.txt.
+IMAGE_BUDGET_BYTES="${IMAGE_BUDGET_BYTES:-26300000}"
 SPEC_LIMIT_BYTES=200000000
 # Extra curl arguments for every request except /healthz and the login itself: the API token
 # login_token makes (-H "Authorization: Bearer …"), set by the login check below.
