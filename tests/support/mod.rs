@@ -220,10 +220,8 @@ pub fn fake_process_backend(
     dir: &std::path::Path,
     config: std::path::PathBuf,
 ) {
-    use std::os::unix::fs::PermissionsExt;
     let python = dir.join("fake-python");
-    std::fs::write(&python, FAKE_INTERPRETER).unwrap();
-    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    plb_backend::testing::write_executable(&python, FAKE_INTERPRETER);
     settings.proxlb_service =
         plb_backend::settings::ProxlbService::Only(plb_domain::service::BackendKind::Process);
     settings.proxlb_python = Some(python);

@@ -620,3 +620,24 @@ impl crate::ports::LogSource for FakeLogSource {
         )
     }
 }
+
+/// Writes `content` to `path` as an executable (mode 0755) that can be run at once, even while
+/// other tests of the same process spawn children.
+///
+/// Why not `fs::write` + `set_permissions`: the file is open for writing in this process for a
+/// moment, a child forked meanwhile by a parallel test holds that descriptor until it execs, and
+/// running the file then fails with ETXTBSY ("Text file busy"). Here the executable is written
+/// by `install(1)`, a child of its own, so no descriptor of it is ever open in this process.
+pub fn write_executable(path: &Path, content: &str) {
+    let source = path.with_extension("source");
+    std::fs::write(&source, content).unwrap();
+    let status = std::process::Command::new("install")
+        .arg("-m")
+        .arg("0755")
+        .arg(&source)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "install {} failed", path.display());
+    std::fs::remove_file(&source).unwrap();
+}

@@ -298,18 +298,13 @@ async fn a_missing_interpreter_or_module_names_the_cause() {
 
     // The same real interpreter without its site-packages (`-S`): no proxlb module.
     let python = dir.path().join("python-without-site");
-    std::fs::write(
+    plb_backend::testing::write_executable(
         &python,
-        format!(
+        &format!(
             "#!/bin/sh\nexec {} -S \"$@\"\n",
             common::proxlb_python().display()
         ),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     let bare = ProcessBackend::new(ProcessConfig::new(&python, &config));
     let status = bare.status().await.unwrap();
     let problem = status.problem.unwrap();

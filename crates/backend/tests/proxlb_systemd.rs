@@ -26,9 +26,12 @@ impl Fake {
     fn new(state: serde_json::Value) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/systemd");
+        // Symlinks, not copies: copying opens the executable for writing, and a child forked
+        // meanwhile by a parallel test holds that descriptor until it execs, so running the
+        // copy can fail with ETXTBSY ("Text file busy"). The stand-ins find their state next
+        // to the link (Python's `abspath` does not resolve symlinks).
         for name in ["systemctl", "journalctl"] {
-            let target = dir.path().join(name);
-            std::fs::copy(fixtures.join(name), &target).unwrap();
+            std::os::unix::fs::symlink(fixtures.join(name), dir.path().join(name)).unwrap();
         }
         std::fs::write(dir.path().join("state.json"), state.to_string()).unwrap();
         std::fs::write(dir.path().join("journal.jsonl"), "").unwrap();

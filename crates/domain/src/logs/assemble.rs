@@ -24,6 +24,11 @@ use super::{Level, LogEntry, LogStream, RawLine};
 
 /// A pending multi-line entry is emitted after this long without a new line on its stream.
 pub const IDLE_FLUSH_MS: i64 = 250;
+/// A pending traceback waits longer: Python reads each frame's source file while printing it,
+/// which on a busy disk can pause for longer than [`IDLE_FLUSH_MS`] between two lines, and a
+/// cut traceback would show its tail as stray lines. A crash ends the stream, which flushes at
+/// once, so this delays only a traceback a running ProxLB logs and survives.
+pub const TRACEBACK_IDLE_FLUSH_MS: i64 = 3_000;
 /// Most lines in one entry; a longer run of continuation lines is split (memory bound).
 pub const MAX_ENTRY_LINES: usize = 2_000;
 /// Most bytes in one entry (memory bound), split like [`MAX_ENTRY_LINES`].
@@ -70,6 +75,14 @@ impl Pending {
         self.lines.push(text.to_string());
         self.bytes += text.len() + 1;
         self.last_unix_ms = self.last_unix_ms.max(at);
+    }
+
+    /// How long this entry waits for another line before it is emitted.
+    fn idle_flush_ms(&self) -> i64 {
+        match self.kind {
+            Kind::Traceback => TRACEBACK_IDLE_FLUSH_MS,
+            Kind::Message | Kind::Json => IDLE_FLUSH_MS,
+        }
     }
 
     fn is_full(&self) -> bool {
@@ -177,7 +190,8 @@ impl Assembler {
         out
     }
 
-    /// Emits the pending entries whose stream has been quiet for [`IDLE_FLUSH_MS`] at `now_ms`
+    /// Emits the pending entries whose stream has been quiet for [`IDLE_FLUSH_MS`]
+    /// ([`TRACEBACK_IDLE_FLUSH_MS`] for a traceback) at `now_ms`
     /// (transport clock). Call it from a timer while a source is live; after replaying history
     /// call [`Assembler::flush`] instead.
     pub fn flush_if_idle(&mut self, now_ms: i64) -> Vec<LogEntry> {
@@ -185,7 +199,7 @@ impl Assembler {
         for slot in &mut self.slots {
             let idle = slot
                 .as_ref()
-                .is_some_and(|p| now_ms.saturating_sub(p.last_unix_ms) >= IDLE_FLUSH_MS);
+                .is_some_and(|p| now_ms.saturating_sub(p.last_unix_ms) >= p.idle_flush_ms());
             if idle {
                 if let Some(p) = slot.take() {
                     out.push(p.finish());
@@ -212,7 +226,7 @@ impl Assembler {
         self.slots
             .iter()
             .flatten()
-            .map(|p| p.last_unix_ms.saturating_add(IDLE_FLUSH_MS))
+            .map(|p| p.last_unix_ms.saturating_add(p.idle_flush_ms()))
             .min()
     }
 
@@ -385,13 +399,45 @@ mod tests {
         assert!(asm
             .push_received(err(1_001, "KeyError: 'x'"), 10_000_200)
             .is_empty());
-        assert!(asm.flush_if_idle(10_000_200 + IDLE_FLUSH_MS - 1).is_empty());
-        let got = asm.flush_if_idle(10_000_200 + IDLE_FLUSH_MS);
+        assert!(asm
+            .flush_if_idle(10_000_200 + TRACEBACK_IDLE_FLUSH_MS - 1)
+            .is_empty());
+        let got = asm.flush_if_idle(10_000_200 + TRACEBACK_IDLE_FLUSH_MS);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].at_unix_ms, 1_000);
         assert!(
             matches!(&got[0].event, LogEvent::Traceback { exception, .. } if exception == "KeyError")
         );
+    }
+
+    #[test]
+    fn a_traceback_printed_slowly_stays_one_entry() {
+        // Python pauses between frames while it reads their source files; a pause longer than
+        // a message's idle timeout must not cut the traceback.
+        let mut asm = Assembler::new();
+        let lines = [
+            TRACEBACK_HEADER,
+            "  File \"/usr/lib/python3/dist-packages/proxlb/main.py\", line 96, in main",
+            "    Tags.get_tags_from_guests(proxmox_api, node, guest['vmid'], 'vm')",
+            "proxmoxer.core.ResourceException: 500 Internal Server Error: Configuration file \
+             'nodes/pve2/qemu-server/101.conf' does not exist",
+        ];
+        let mut at = 1_000;
+        let mut got = Vec::new();
+        for line in lines {
+            got.extend(asm.push(err(at, line)));
+            at += IDLE_FLUSH_MS * 4;
+            got.extend(asm.flush_if_idle(at));
+        }
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(
+            asm.next_idle_deadline(),
+            Some(at - IDLE_FLUSH_MS * 4 + TRACEBACK_IDLE_FLUSH_MS)
+        );
+        got.extend(asm.flush());
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].raw.lines().count(), 4);
+        assert_eq!(got[0].effective_level(), Level::Critical);
     }
 
     #[test]
