@@ -125,9 +125,11 @@ struct Inner {
     poller: PollerThread,
 }
 
-/// A single-threaded tokio runtime on a thread of its own (`plb-poller`) for the pollers: at
-/// 10,000 guests one cycle reads and decodes about 3.5 MB of JSON, which on the request workers
-/// delayed every request queued behind it. Ends when the service is dropped.
+/// A single-threaded tokio runtime on a thread of its own (`plb-poller`) for the pollers and the
+/// view builds: at 10,000 guests one cycle reads and decodes about 3.5 MB of JSON and builds a
+/// view in about 140 ms, which on the request workers delayed every request queued behind it.
+/// The thread runs at a lower CPU priority ([`crate::background`]). Ends when the service is
+/// dropped.
 struct PollerThread {
     handle: tokio::runtime::Handle,
     /// Dropping it ends the thread (and its runtime, off any async context).
@@ -146,6 +148,7 @@ impl PollerThread {
                 std::thread::Builder::new()
                     .name("plb-poller".into())
                     .spawn(move || {
+                        crate::background::lower_this_threads_priority();
                         runtime.block_on(async {
                             let _stopped = stopped.await;
                         });
@@ -347,7 +350,8 @@ impl Inner {
         let first = builder.build(&source.borrow_and_update());
         self.note_published(&first);
         self.feed.send_replace(ClusterFeed::View(first));
-        let follower = tokio::spawn(follow(
+        // On the poller's thread: the view build then runs at its lower priority too.
+        let follower = self.poller.handle.spawn(follow(
             Arc::downgrade(self),
             id,
             source,
@@ -434,7 +438,6 @@ async fn follow(
     builder: ViewBuilder,
     cancel: CancellationToken,
 ) {
-    let builder = Arc::new(builder);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -446,13 +449,15 @@ async fn follow(
                     return;
                 }
                 let snapshot = Arc::clone(&source.borrow_and_update());
-                let building = Arc::clone(&builder);
                 let started = Instant::now();
-                let view = match tokio::task::spawn_blocking(move || building.build(&snapshot)).await {
+                // Built right here on the poller's own thread (see `PollerThread`), which runs
+                // below the request workers' priority; the next poll waits for it anyway.
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build(&snapshot)));
+                let view = match built {
                     Ok(view) => view,
-                    Err(error) => {
+                    Err(_) => {
                         // A panic in the domain code: the views stop changing and /healthz says so.
-                        tracing::error!(%error, "building the cluster view failed; cluster views no longer change");
+                        tracing::error!("building the cluster view failed; cluster views no longer change");
                         return;
                     }
                 };
@@ -505,6 +510,21 @@ mod tests {
             shutdown.clone(),
         );
         (service, shutdown)
+    }
+
+    #[tokio::test]
+    async fn polls_and_view_builds_run_below_the_request_workers_priority() {
+        let poller = PollerThread::start();
+        let request_worker = crate::background::this_threads_nice().unwrap_or_default();
+        let background = poller
+            .handle
+            .spawn(async { crate::background::this_threads_nice() })
+            .await
+            .unwrap_or_default();
+        assert_eq!(
+            background,
+            Some((request_worker + crate::background::BACKGROUND_NICE_STEP).min(19))
+        );
     }
 
     fn node_names(view: &ClusterView) -> Vec<String> {
