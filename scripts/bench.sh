@@ -15,13 +15,18 @@
 #   api      `cargo bench --bench api`: the same server in-process (router, SSR, guest filter).
 #   logs     `cargo bench --bench logs`: ProxLB stdout → /ws/logs latency and loss at 1k/5k/10k lines/s.
 #   browser  end2end/bench/guest-filter.mjs: the Guests view at 10,000 guests in Chromium.
+# BENCH_SCENARIOS="large production" limits the wrk part; BENCH_BIN measures another build;
+# BENCH_WRK_SECONDS and BENCH_POLL_SECONDS set the run length and the poll interval.
 # Targets are checked here, never as timing asserts in tests (see docs/benchmarks.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 PKG=target/site/pkg
-BIN=target/release/proxlb-web
+# BENCH_BIN: another server binary to measure (e.g. an older build, for a before/after).
+BIN="${BENCH_BIN:-target/release/proxlb-web}"
+# BENCH_SCENARIOS: which of the wrk part's servers to run (default all three).
+SCENARIOS="${BENCH_SCENARIOS:-3node large production}"
 [ -f "$PKG/proxlb_web.wasm.br" ] && [ -x "$BIN" ] || {
   echo "bench: no release build; run: cargo leptos build --release --precompress" >&2; exit 1; }
 
@@ -341,16 +346,24 @@ wrk_part() {
     echo "from \`scripts/wrk-report.lua\`. \"errors\" counts connect/read/write errors, timeouts and non-2xx answers. Pages are asked for with"
     echo "\`Accept-Encoding: br\` (as a browser over HTTPS), \`/api/guests\` with \`gzip\`."
     echo
-    wrk_scenario 3node "3-node demo:"
-    wrk_scenario large "Large scenario (\`PROXLB_DEMO_SCENARIO=large\`):"
-    echo "### As deployed: the large cluster from \`pve-sim\` in its own process"
-    echo
-    echo "The demo above keeps its simulated cluster in the server's process (its model and its RRD synthesis"
-    echo "count in the server's RSS). Here \`target/release/pve-sim --scenario large\` serves the same cluster as a"
-    echo "Proxmox VE would, and the server reads a ProxLB config that points at it, started with the malloc settings"
-    echo "the image and the systemd unit ship (\`GLIBC_TUNABLES=$PRODUCTION_TUNABLES\`), signed in as a Proxmox user."
-    echo
-    wrk_scenario production ""
+    local scenario
+    for scenario in $SCENARIOS; do
+      case $scenario in
+        3node) wrk_scenario 3node "3-node demo:" ;;
+        large) wrk_scenario large "Large scenario (\`PROXLB_DEMO_SCENARIO=large\`):" ;;
+        production)
+          echo "### As deployed: the large cluster from \`pve-sim\` in its own process"
+          echo
+          echo "The demo above keeps its simulated cluster in the server's process (its model and its RRD synthesis"
+          echo "count in the server's RSS). Here \`target/release/pve-sim --scenario large\` serves the same cluster as a"
+          echo "Proxmox VE would, and the server reads a ProxLB config that points at it, started with the malloc settings"
+          echo "the image and the systemd unit ship (\`GLIBC_TUNABLES=$PRODUCTION_TUNABLES\`), signed in as a Proxmox user."
+          echo
+          wrk_scenario production ""
+          ;;
+        *) echo "bench: unknown scenario $scenario (3node, large, production)" >&2; exit 2 ;;
+      esac
+    done
     echo "| artifact | size |"
     echo "| --- | ---: |"
     echo "| WASM, brotli (\`proxlb_web.wasm.br\`) | $(size "$PKG/proxlb_web.wasm.br") bytes |"

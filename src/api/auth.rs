@@ -174,5 +174,5 @@ pub fn require_operator() -> Result<Identity, ApiError> {
 /// The login, session and token service, from the backend state in the request context.
 #[cfg(feature = "ssr")]
 pub fn auth_service() -> Result<plb_backend::auth::AuthService, ApiError> {
-    Ok(super::app_state()?.auth)
+    Ok(super::app_state()?.auth.clone())
 }

@@ -43,7 +43,7 @@ pub enum SaveAnswer {
 #[server(prefix = "/sfn", endpoint = "balancing_page")]
 pub async fn get_balancing_page() -> Result<BalancingPageData, ApiError> {
     crate::api::auth::require_user()?;
-    let balancing = crate::api::app_state()?.balancing;
+    let balancing = crate::api::app_state()?.balancing.clone();
     let settings = balancing.settings().await?;
     let plan = balancing
         .plan()

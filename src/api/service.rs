@@ -38,7 +38,7 @@ pub struct ProxlbOverview {
 #[server(prefix = "/sfn", endpoint = "proxlb_overview")]
 pub async fn get_proxlb_overview() -> Result<ProxlbOverview, ApiError> {
     crate::api::auth::require_user()?;
-    let proxlb = crate::api::app_state()?.proxlb;
+    let proxlb = crate::api::app_state()?.proxlb.clone();
     Ok(ProxlbOverview {
         service: proxlb.service.status(),
         run: proxlb.logs.run_state(),
@@ -81,7 +81,7 @@ async fn run_action(action: &str) -> Result<ServiceStatus, ApiError> {
     let action = ServiceAction::parse(action.trim()).ok_or_else(|| ApiError::Invalid {
         message: "the action must be start, stop, restart or reload".into(),
     })?;
-    let proxlb = crate::api::app_state()?.proxlb;
+    let proxlb = crate::api::app_state()?.proxlb.clone();
     Ok(proxlb.service.act(&who, action).await?)
 }
 

@@ -53,7 +53,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         app: state.clone(),
     };
     let gate = Gate {
-        auth: state.auth.clone(),
+        state: state.clone(),
         access: Arc::new(state.settings.access.clone()),
         tls: state.settings.access.tls.is_some(),
     };

@@ -18,6 +18,7 @@ use crate::services::cluster::{ClusterOptions, ClusterService};
 use crate::services::migrations::MigrationService;
 use crate::services::proxlb::Proxlb;
 use crate::services::snapshot::SnapshotConfig;
+use crate::state::AppServices;
 use crate::{AppState, Error, Settings};
 
 /// The ports the application runs on.
@@ -124,7 +125,7 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         Arc::clone(&ports.clock),
         settings.utc_offset_minutes * 60,
     );
-    Ok(AppState {
+    Ok(AppState::new(AppServices {
         settings: Arc::new(settings),
         clock: ports.clock,
         started_at,
@@ -135,5 +136,5 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         migrations,
         config,
         balancing,
-    })
+    }))
 }

@@ -21,4 +21,4 @@ pub mod tls;
 
 pub use error::{Error, NotConfigured, Result};
 pub use settings::{DemoScenario, Settings};
-pub use state::AppState;
+pub use state::{AppServices, AppState};

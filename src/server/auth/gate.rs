@@ -15,18 +15,20 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use plb_backend::auth::{cookie, AuthService, Identity, Role};
+use plb_backend::auth::{cookie, Identity, Role};
 use plb_backend::settings::access::AccessSettings;
+use plb_backend::AppState;
 
 use super::client::client_info;
 use super::paths::{self, Access};
 use crate::error::ApiError;
 
 /// What the middleware needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Gate {
-    /// Sessions and tokens.
-    pub auth: AuthService,
+    /// The application (its sessions and tokens); one reference count to clone per request,
+    /// where the auth service alone had a dozen.
+    pub state: AppState,
     /// Trusted proxies.
     pub access: Arc<AccessSettings>,
     /// Whether this server terminates TLS itself.
@@ -75,6 +77,7 @@ pub async fn authenticate(State(gate): State<Gate>, mut request: Request, next: 
         None
     } else {
         match gate
+            .state
             .auth
             .authenticate(cookie.as_deref(), bearer.as_deref(), client.ip)
             .await
