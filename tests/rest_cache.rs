@@ -93,10 +93,10 @@ async fn fifty_concurrent_guest_requests_of_one_version_encode_once() {
     let cache = RestCache::new();
     let app = Router::new()
         .merge(rest::routes_with_cache(cache.clone()))
-        .with_state(ServerState {
-            leptos_options: leptos_options(&state.settings),
-            app: state.clone(),
-        });
+        .with_state(ServerState::new(
+            leptos_options(&state.settings),
+            state.clone(),
+        ));
 
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..50 {

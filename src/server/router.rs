@@ -48,10 +48,7 @@ pub fn build(state: AppState) -> Router {
 pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     let options = leptos_options(&state.settings);
     let site_root = gzip_only::SiteRoot(Arc::new(state.settings.site_root.clone()));
-    let server_state = ServerState {
-        leptos_options: options.clone(),
-        app: state.clone(),
-    };
+    let server_state = ServerState::new(options.clone(), state.clone());
     let gate = Gate {
         state: state.clone(),
         access: Arc::new(state.settings.access.clone()),

@@ -1,5 +1,7 @@
 //! The router's state: Leptos' options next to the backend's `AppState`.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
@@ -8,13 +10,36 @@ use plb_backend::{AppState, Settings};
 /// Name of the generated JS/WASM/CSS files; must equal `output-name` in Cargo.toml.
 pub const OUTPUT_NAME: &str = "proxlb_web";
 
-/// State of the axum router.
+/// State of the axum router, behind one reference count: axum clones a route's whole service
+/// stack, this state included, for every request, and `LeptosOptions` alone is a dozen
+/// reference-counted strings.
 #[derive(Clone)]
-pub struct ServerState {
+pub struct ServerState(Arc<ServerParts>);
+
+/// What a [`ServerState`] shares.
+pub struct ServerParts {
     /// Options the Leptos integration needs (site root, output name, …).
     pub leptos_options: LeptosOptions,
     /// The backend state shared by handlers and server functions.
     pub app: AppState,
+}
+
+impl ServerState {
+    /// The router's state for the Leptos options and the application.
+    pub fn new(leptos_options: LeptosOptions, app: AppState) -> Self {
+        Self(Arc::new(ServerParts {
+            leptos_options,
+            app,
+        }))
+    }
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = ServerParts;
+
+    fn deref(&self) -> &ServerParts {
+        &self.0
+    }
 }
 
 impl FromRef<ServerState> for LeptosOptions {
