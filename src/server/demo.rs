@@ -50,8 +50,6 @@ async fn start_simulator(
     std::thread::Builder::new()
         .name("pve-sim".into())
         .spawn(move || {
-            // The simulator stands in for a remote cluster: it must not take CPU from requests.
-            plb_backend::background::lower_this_threads_priority();
             runtime.block_on(async move {
                 let started = Simulator::start(scenario, config).await;
                 if started_tx.send(started).is_err() {

@@ -4,7 +4,6 @@
 pub mod adapters;
 pub mod audit;
 pub mod auth;
-pub mod background;
 pub mod clock;
 pub mod compose;
 pub mod config_store;

@@ -128,8 +128,9 @@ struct Inner {
 /// A single-threaded tokio runtime on a thread of its own (`plb-poller`) for the pollers and the
 /// view builds: at 10,000 guests one cycle reads and decodes about 3.5 MB of JSON and builds a
 /// view in about 140 ms, which on the request workers delayed every request queued behind it.
-/// The thread runs at a lower CPU priority ([`crate::background`]). Ends when the service is
-/// dropped.
+/// Ends when the service is dropped. (It runs at the process's priority: a nicer thread also
+/// loses to every other process on the machine, and measured it gained little; see
+/// docs/benchmarks.md.)
 struct PollerThread {
     handle: tokio::runtime::Handle,
     /// Dropping it ends the thread (and its runtime, off any async context).
@@ -148,7 +149,6 @@ impl PollerThread {
                 std::thread::Builder::new()
                     .name("plb-poller".into())
                     .spawn(move || {
-                        crate::background::lower_this_threads_priority();
                         runtime.block_on(async {
                             let _stopped = stopped.await;
                         });
@@ -350,7 +350,8 @@ impl Inner {
         let first = builder.build(&source.borrow_and_update());
         self.note_published(&first);
         self.feed.send_replace(ClusterFeed::View(first));
-        // On the poller's thread: the view build then runs at its lower priority too.
+        // On the poller's thread: the view build stays off the request workers and the
+        // blocking pool they share.
         let follower = self.poller.handle.spawn(follow(
             Arc::downgrade(self),
             id,
@@ -450,8 +451,8 @@ async fn follow(
                 }
                 let snapshot = Arc::clone(&source.borrow_and_update());
                 let started = Instant::now();
-                // Built right here on the poller's own thread (see `PollerThread`), which runs
-                // below the request workers' priority; the next poll waits for it anyway.
+                // Built right here on the poller's own thread (see `PollerThread`); the next
+                // poll waits for it anyway.
                 let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build(&snapshot)));
                 let view = match built {
                     Ok(view) => view,
@@ -510,21 +511,6 @@ mod tests {
             shutdown.clone(),
         );
         (service, shutdown)
-    }
-
-    #[tokio::test]
-    async fn polls_and_view_builds_run_below_the_request_workers_priority() {
-        let poller = PollerThread::start();
-        let request_worker = crate::background::this_threads_nice().unwrap_or_default();
-        let background = poller
-            .handle
-            .spawn(async { crate::background::this_threads_nice() })
-            .await
-            .unwrap_or_default();
-        assert_eq!(
-            background,
-            Some((request_worker + crate::background::BACKGROUND_NICE_STEP).min(19))
-        );
     }
 
     fn node_names(view: &ClusterView) -> Vec<String> {
