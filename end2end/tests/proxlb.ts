@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, request, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, request, test, type APIRequestContext, type Page } from "@playwright/test";
 import { serverDataDir, simulatorUrl } from "./sim";
 
 // Helpers for the specs about ProxLB itself (service, logs, runs, migrations): the demo runs
@@ -34,8 +34,7 @@ export async function proxlbRunning(page: Page, timeout = 60_000) {
   // start ProxLB again, as an operator would.
   const now = await status(page);
   if (now.service.state === "failed" && (now.service.last_error_lines ?? []).some((l) => l.includes("does not exist"))) {
-    const origin = process.env.PROXLB_BASE_URL ?? `http://localhost:${process.env.E2E_PROXLB_PORT ?? "3151"}`;
-    const started = await page.request.post("/api/service/start", { headers: { Origin: origin } });
+    const started = await page.request.post("/api/service/start", { headers: { Origin: test.info().project.use.baseURL! } });
     expect(started.ok(), await started.text()).toBeTruthy();
   }
   await expect.poll(async () => (await status(page)).service.state, { timeout }).toBe("running");

@@ -21,7 +21,6 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
-use crate::server::auth::gate::Gate;
 use crate::server::auth::headers::HeaderConfig;
 use crate::server::auth::{forms, gate, headers, hosts};
 use crate::server::state::{leptos_options, ServerState};
@@ -49,12 +48,8 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     let options = leptos_options(&state.settings);
     let site_root = gzip_only::SiteRoot(Arc::new(state.settings.site_root.clone()));
     let server_state = ServerState::new(options.clone(), state.clone());
-    let gate = Gate {
-        state: state.clone(),
-        access: Arc::new(state.settings.access.clone()),
-        tls: state.settings.access.tls.is_some(),
-    };
-    let access = Arc::clone(&gate.access);
+    let access = Arc::new(state.settings.access.clone());
+    let gate_state = state.clone();
     let header_config = HeaderConfig {
         dev_mode: state.settings.dev_mode,
     };
@@ -99,7 +94,10 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .layer(middleware::from_fn(limits::limit_body))
         // Who is asking; signed-out requests end here (pages: to the login page). Before the
         // body is read, so an anonymous upload costs nothing.
-        .layer(middleware::from_fn_with_state(gate, gate::authenticate))
+        .layer(middleware::from_fn_with_state(
+            gate_state,
+            gate::authenticate,
+        ))
         // Before the body is read: a refused write costs no upload. Before authentication, so
         // a cross-site request learns nothing about the session.
         .layer(middleware::from_fn(origin::require_same_origin))

@@ -9,31 +9,17 @@
 //! with `403` here already (handlers check again).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plb_backend::auth::{cookie, Identity, Role};
-use plb_backend::settings::access::AccessSettings;
 use plb_backend::AppState;
 
 use super::client::client_info;
 use super::paths::{self, Access};
 use crate::error::ApiError;
-
-/// What the middleware needs.
-#[derive(Clone)]
-pub struct Gate {
-    /// The application (its sessions and tokens); one reference count to clone per request,
-    /// where the auth service alone had a dozen.
-    pub state: AppState,
-    /// Trusted proxies.
-    pub access: Arc<AccessSettings>,
-    /// Whether this server terminates TLS itself.
-    pub tls: bool,
-}
 
 /// The `Bearer` credential of `Authorization`, if any (scheme names are case-insensitive).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -59,7 +45,11 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The middleware (see the module docs).
-pub async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let access = paths::access(request.method(), request.uri().path());
     if access == Access::Public && is_static(request.uri().path()) {
         return next.run(request).await;
@@ -68,7 +58,8 @@ pub async fn authenticate(State(gate): State<Gate>, mut request: Request, next: 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let client = client_info(peer, request.headers(), &gate.access, gate.tls);
+    let proxies = &state.settings.access;
+    let client = client_info(peer, request.headers(), proxies, proxies.tls.is_some());
     request.extensions_mut().insert(client);
 
     let bearer = bearer_token(request.headers()).map(str::to_owned);
@@ -76,8 +67,7 @@ pub async fn authenticate(State(gate): State<Gate>, mut request: Request, next: 
     let identity = if bearer.is_none() && cookie.is_none() {
         None
     } else {
-        match gate
-            .state
+        match state
             .auth
             .authenticate(cookie.as_deref(), bearer.as_deref(), client.ip)
             .await
