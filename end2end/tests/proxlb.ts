@@ -40,6 +40,28 @@ export async function proxlbRunning(page: Page, timeout = 60_000) {
   await expect.poll(async () => (await status(page)).service.state, { timeout }).toBe("running");
 }
 
+/** Waits until ProxLB sleeps between runs with at least `windowMs` before its next run, so a
+ * spec can set the cluster up without the daemon's schedule (every minute in the demo) starting
+ * a run in the middle. Starts ProxLB again if its own migration-race crash stopped it meanwhile
+ * (see `proxlbRunning`). Within `timeout`, at most two schedule cycles of the demo. */
+export async function quietWindow(page: Page, windowMs: number, timeout = 150_000) {
+  await expect
+    .poll(
+      async () => {
+        const now = await status(page);
+        if (now.service.state !== "running") {
+          await proxlbRunning(page, 20_000);
+          return "ProxLB was not running";
+        }
+        if (now.run.state !== "sleeping") return `run state ${now.run.state}`;
+        const left = (now.run.until_unix_ms ?? 0) - Date.now();
+        return left >= windowMs ? "quiet" : `next run in ${Math.round(left / 1000)} s`;
+      },
+      { timeout, intervals: [1_000], message: `ProxLB sleeping with ${windowMs / 1000} s before its next run` },
+    )
+    .toBe("quiet");
+}
+
 /** Waits until the log has an entry whose message contains `text`. */
 export async function logHas(page: Page, text: string, timeout = 90_000) {
   await expect
