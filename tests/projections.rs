@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use plb_backend::{DemoScenario, Settings};
 use plb_domain::guest_query::PAGE_SIZE;
+use plb_domain::projection::MOVES_PAGE;
 use plb_domain::units::plural;
 use support::TestApp;
 
@@ -101,6 +102,13 @@ async fn pages_at_ten_thousand_guests_ship_only_their_projection_within_budget()
         ("/nodes".to_owned(), PAGE_BUDGET),
         (format!("/nodes/{first_node}"), PAGE_BUDGET),
         ("/rules".to_owned(), PAGE_BUDGET),
+        // The plan's first page of moves and a later one (moves_from), each move with why.
+        ("/balancing".to_owned(), PAGE_BUDGET),
+        ("/balancing?moves_from=25".to_owned(), PAGE_BUDGET),
+        ("/config".to_owned(), PAGE_BUDGET),
+        ("/service".to_owned(), PAGE_BUDGET),
+        ("/logs".to_owned(), PAGE_BUDGET),
+        ("/migrations".to_owned(), PAGE_BUDGET),
         ("/guests".to_owned(), GUESTS_BUDGET),
         ("/guests?q=web&sort=cpu&dir=desc".to_owned(), GUESTS_BUDGET),
     ] {
@@ -141,4 +149,53 @@ async fn the_guests_page_renders_the_servers_page_of_the_query() {
         plural(view.guests.len(), "guest", "guests")
     );
     assert!(html.contains(&summary), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_balancing_plan_pages_its_moves_without_and_with_javascript() {
+    let app = large_app().await;
+    let plan = app.state.balancing.plan().await.unwrap();
+    let guests: Vec<&str> = plan
+        .projection
+        .moves
+        .iter()
+        .map(|m| m.planned.planned.guest.as_str())
+        .collect();
+    assert!(guests.len() > 2 * MOVES_PAGE, "{}", guests.len());
+    let listed = |html: &str, guest: &str| html.contains(&format!("data-guest=\"{guest}\""));
+
+    // Without JavaScript: the first page, and a GET form for the next one.
+    let (status, first) = page(&app, "/balancing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed(&first, guests[0]));
+    assert!(!listed(&first, guests[MOVES_PAGE]));
+    let next_field = format!("name=\"moves_from\" value=\"{MOVES_PAGE}\"");
+    assert!(first.contains(&next_field), "no pager to {MOVES_PAGE}");
+    // The form's target: that page, rendered by the server, numbered on.
+    let (status, second) = page(&app, &format!("/balancing?moves_from={MOVES_PAGE}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed(&second, guests[MOVES_PAGE]));
+    assert!(!listed(&second, guests[0]));
+    assert!(second.contains(&format!("start=\"{}\"", MOVES_PAGE + 1)));
+    assert!(second.contains(&format!(
+        "Moves {}–{} of {}",
+        MOVES_PAGE + 1,
+        2 * MOVES_PAGE,
+        plan.projection.moves_total
+    )));
+
+    // With JavaScript the pager asks the server function for the page in place.
+    let (status, _, body) = app
+        .send(
+            app.browser(Method::POST, "/sfn/balancing_moves")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("moves_from={MOVES_PAGE}")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["moves_from"], MOVES_PAGE);
+    assert_eq!(answer["moves"][0]["guest"], guests[MOVES_PAGE]);
+    assert_eq!(answer["moves"].as_array().unwrap().len(), MOVES_PAGE);
 }

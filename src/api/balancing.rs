@@ -39,17 +39,30 @@ pub enum SaveAnswer {
     },
 }
 
-/// The page's data (anyone signed in).
+/// The URL parameter of the plan's page of moves (its first move's position in the plan).
+pub const MOVES_FROM_PARAM: &str = "moves_from";
+
+/// The page's data (anyone signed in), with the plan's page of moves from position
+/// `moves_from`.
 #[server(prefix = "/sfn", endpoint = "balancing_page")]
-pub async fn get_balancing_page() -> Result<BalancingPageData, ApiError> {
+pub async fn get_balancing_page(moves_from: usize) -> Result<BalancingPageData, ApiError> {
     crate::api::auth::require_user()?;
     let balancing = crate::api::app_state()?.balancing.clone();
     let settings = balancing.settings().await?;
     let plan = balancing
         .plan()
         .await
+        .map(|plan| plan.into_page(moves_from))
         .map_err(|e| ApiError::from(e).to_string());
     Ok(BalancingPageData { settings, plan })
+}
+
+/// Another page of today's plan (the view's "Next moves" with JavaScript).
+#[server(prefix = "/sfn", endpoint = "balancing_moves")]
+pub async fn get_plan_page(moves_from: usize) -> Result<BalancingPlan, ApiError> {
+    crate::api::auth::require_user()?;
+    let plan = crate::api::app_state()?.balancing.plan().await?;
+    Ok(plan.into_page(moves_from))
 }
 
 /// Why the guest `query` (VMID or name) moves or stays, with every candidate node when it moves.
@@ -66,7 +79,8 @@ pub async fn plan_what_if(candidate: Candidate) -> Result<WhatIfAnswer, ApiError
     Ok(crate::api::app_state()?
         .balancing
         .what_if(&candidate)
-        .await?)
+        .await?
+        .into_first_pages())
 }
 
 /// Saves the settings if the file still has `digest` (operators, audited).

@@ -388,9 +388,16 @@ fn NodeToggles(
             });
         }
     };
-    let rows = nodes
-        .into_iter()
-        .map(|n| {
+    // The rows (about 300 bytes of HTML per node) are built when the list is first opened: a
+    // closed list costs the page nothing, and without JavaScript it is hidden (CSS), as the
+    // what-if needs it.
+    let opened = RwSignal::new(false);
+    let rows = move || {
+        opened.get().then(|| {
+            nodes
+                .clone()
+                .into_iter()
+                .map(|n| {
             let (m, i) = (n.node.clone(), n.node.clone());
             let (m2, i2) = (n.node.clone(), n.node.clone());
             view! {
@@ -419,10 +426,12 @@ fn NodeToggles(
                     </td>
                 </tr>
             }
+                })
+                .collect_view()
         })
-        .collect_view();
+    };
     Some(view! {
-        <details class="plb-balancing-whatif__nodes" data-testid="whatif-nodes">
+        <details class="plb-balancing-whatif__nodes" data-testid="whatif-nodes" on:toggle=move |_| opened.set(true)>
             <summary>"What if a node were in maintenance or ignored?"</summary>
             <p class="plb-muted">"Only for the what-if: nothing is written. The Nodes view changes them for real."</p>
             <table class="plb-table">

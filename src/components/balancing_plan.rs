@@ -1,18 +1,18 @@
 //! A plan as the Balancing view shows it: the verdict, the balance test per method with its
 //! numbers, how old ProxLB's inputs are, the reasons, a bar per node before and after the plan
 //! for the balanced resource (with balanciness and threshold), and the moves, each with why
-//! behind a disclosure ([`MoveWhy`]). Used for today's plan and a what-if candidate.
+//! behind a disclosure ([`PlanMoves`]). Used for today's plan and a what-if candidate.
 
 use leptos::prelude::*;
 use plb_domain::balancing::answer::BalancingPlan;
 use plb_domain::explain::{
-    describe_inputs, describe_method_check, describe_move, describe_pass_trigger, mode_name,
+    describe_inputs, describe_method_check, describe_pass_trigger, mode_name,
 };
 use plb_domain::proxlb::config::Resource;
 use plb_domain::proxlb::decision::ReasonEffect;
 use plb_domain::proxlb::explanation::NodeBar;
 
-use crate::components::balancing_move::MoveWhy;
+use crate::components::balancing_moves::PlanMoves;
 
 /// One plan, titled.
 #[component]
@@ -28,6 +28,9 @@ pub fn PlanPanel(
     /// Leave out how old the inputs are (a what-if's second panel: same snapshot).
     #[prop(optional)]
     hide_inputs: bool,
+    /// Offer the plan's other pages of moves (today's plan; a what-if shows its first page).
+    #[prop(optional)]
+    pageable: bool,
 ) -> impl IntoView {
     let method = plan.method;
     let scale = plan
@@ -83,14 +86,11 @@ pub fn PlanPanel(
         })
         .collect_view();
     let threshold = plan.threshold;
-    let shown = plan.projection.moves.len();
-    let total = plan.projection.moves_total;
-    let moves_title = if shown < total {
-        format!("Moves ({total}, the first {shown} shown)")
-    } else {
-        format!("Moves ({total})")
-    };
-    let moves = plan.projection.moves;
+    let (moves, from, total) = (
+        plan.projection.moves,
+        plan.projection.moves_from,
+        plan.projection.moves_total,
+    );
     let mode = plan.mode;
     view! {
         <section class="plb-card plb-balancing-plan" data-testid=testid>
@@ -127,37 +127,7 @@ pub fn PlanPanel(
                 }).collect_view()}
             </ul>
             <NodeBars nodes=plan.projection.nodes method scale threshold />
-            <h3 class="plb-balancing-plan__subtitle">{moves_title}</h3>
-            {if moves.is_empty() {
-                view! { <p class="plb-muted" data-testid="plan-no-moves">"No guest would move."</p> }.into_any()
-            } else {
-                view! {
-                    <ol class="plb-balancing-moves" data-testid="plan-moves">
-                        {moves.into_iter().map(|m| {
-                            let head = format!("{} ({})", describe_move(&m.planned.planned), m.planned.planned.vmid);
-                            let issued = m.planned.issued;
-                            let class = if issued { "plb-balancing-moves__item" } else { "plb-balancing-moves__item plb-balancing-moves__item--held" };
-                            view! {
-                                <li class=class data-guest=m.planned.planned.guest.clone()>
-                                    <details>
-                                        <summary>{if issued { head } else { format!("{head} · not issued") }}</summary>
-                                        <MoveWhy
-                                            vmid=m.planned.planned.vmid
-                                            why_guest=m.why_guest
-                                            why_target=m.why_target
-                                            candidates=m.candidates
-                                            not_issued=m.not_issued
-                                            quirks=m.quirks
-                                            method
-                                            mode
-                                        />
-                                    </details>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ol>
-                }.into_any()
-            }}
+            <PlanMoves moves from total method mode pageable />
         </section>
     }
 }
@@ -187,13 +157,15 @@ fn NodeBars(
                         (out, into) => format!(" · {out} out, {into} in"),
                     };
                     let mark = mark.clone();
+                    // The bar is drawn for the eye; the cell beside it says the same in
+                    // figures, for everyone.
                     view! {
                         <tr data-node=n.node.clone()>
                             <th scope="row">
                                 {if n.maintenance { format!("{} (maintenance)", n.node) } else { n.node.clone() }}
                             </th>
                             <td>
-                                <div class="plb-balancing-bars__track" role="img" aria-label=format!("{}: {label} percent", n.node)>
+                                <div class="plb-balancing-bars__track" aria-hidden="true">
                                     <div class="plb-balancing-bars__before" style=width(before)></div>
                                     <div class="plb-balancing-bars__after" style=width(after)></div>
                                     {mark.map(|m| view! { <div class="plb-balancing-bars__threshold" style=m></div> })}

@@ -4,6 +4,7 @@ pub mod balancing_ask;
 pub mod balancing_explainer;
 pub mod balancing_form;
 pub mod balancing_move;
+pub mod balancing_moves;
 pub mod balancing_plan;
 pub mod balancing_run;
 pub mod banners;

@@ -3,8 +3,9 @@
 //! "Rebalance now" with live progress.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::balancing::get_balancing_page;
+use crate::api::balancing::{get_balancing_page, MOVES_FROM_PARAM};
 use crate::components::balancing_ask::AskProxlbPanel;
 use crate::components::balancing_explainer::GuestExplainer;
 use crate::components::balancing_form::BalancingForm;
@@ -18,7 +19,15 @@ use crate::error::ApiError;
 /// ProxLB's balancing: the plan, why, what-if, settings and run now.
 #[component]
 pub fn BalancingPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_balancing_page());
+    // The page of moves a JS-off pager asked for; read once (with JavaScript the pager fetches
+    // in place and the URL stays).
+    let moves_from = use_query_map().with_untracked(|query| {
+        query
+            .get(MOVES_FROM_PARAM)
+            .and_then(|from| from.parse::<usize>().ok())
+            .unwrap_or(0)
+    });
+    let data = Resource::new(move || moves_from, get_balancing_page);
     let user = use_current_user();
     // The form's what-if candidate, for "ask real ProxLB" (`None`: the saved settings).
     let ask_candidate = RwSignal::new(None);
@@ -31,7 +40,7 @@ pub fn BalancingPage() -> impl IntoView {
                     let can_operate = user.await.ok().flatten().is_some_and(|u| u.can_operate());
                     let plan = data.plan.clone().ok();
                     let plan_view = match data.plan {
-                        Ok(plan) => view! { <PlanPanel title="ProxLB's plan now" plan testid="plan-today" /> }.into_any(),
+                        Ok(plan) => view! { <PlanPanel title="ProxLB's plan now" plan testid="plan-today" pageable=true /> }.into_any(),
                         Err(why) => view! { <p class="plb-message plb-message--error" role="alert">{format!("No plan yet: {why}")}</p> }.into_any(),
                     };
                     let settings = data.settings;

@@ -10,7 +10,7 @@ mod balancing;
 
 pub use balancing::{
     rejection_kind, BalancingProjection, MoveLine, BALANCING_CANDIDATES, BALANCING_LIST,
-    BALANCING_MOVES,
+    BALANCING_MOVES, MOVES_PAGE, PAGE_CANDIDATE_ROWS,
 };
 
 use serde::{Deserialize, Serialize};

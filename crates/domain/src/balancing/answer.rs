@@ -90,6 +90,13 @@ impl BalancingPlan {
             projection,
         }
     }
+
+    /// One page of moves from plan position `from` ([`BalancingProjection::into_page`]); the
+    /// verdict and figures stay those of the whole plan.
+    pub fn into_page(mut self, from: usize) -> Self {
+        self.projection = self.projection.into_page(from);
+        self
+    }
 }
 
 /// Verdict on one guest in a word and a node (the short form scripts read).
@@ -171,6 +178,16 @@ impl WhatIfAnswer {
             today: BalancingPlan::of(what_if.current, inputs),
             candidate: BalancingPlan::of(what_if.candidate, inputs),
             diff: what_if.diff,
+        }
+    }
+
+    /// Both plans' first page of moves (what the view shows side by side); the diff stays
+    /// whole.
+    pub fn into_first_pages(self) -> Self {
+        Self {
+            today: self.today.into_page(0),
+            candidate: self.candidate.into_page(0),
+            diff: self.diff,
         }
     }
 }

@@ -23,6 +23,15 @@ pub const BALANCING_MOVES: usize = 200;
 /// 200 shipped moves' 100 KB.
 pub const BALANCING_CANDIDATES: usize = 600;
 
+/// Planned moves one page of the Balancing view shows ([`BalancingProjection::into_page`]):
+/// each is about 1.4 KB of the page's HTML and hydration data without its candidate table.
+pub const MOVES_PAGE: usize = 10;
+
+/// Candidate rows one page of moves keeps, in plan order: every move's table up to 4 nodes,
+/// none at 64 nodes, where one table is about 25 KB of the page's HTML and hydration data
+/// (those moves link to the guest's explanation, which has it).
+pub const PAGE_CANDIDATE_ROWS: usize = 40;
+
 /// Entries of long lists inside the cluster explanation the view ships (hot guests).
 pub const BALANCING_LIST: usize = 20;
 
@@ -39,8 +48,12 @@ pub struct BalancingProjection {
     pub notes: Vec<String>,
     /// Node loads before and after the plan, in `/nodes` order.
     pub nodes: Vec<NodeBar>,
-    /// The first [`BALANCING_MOVES`] moves with their reasons, in plan order.
+    /// The first [`BALANCING_MOVES`] moves with their reasons, in plan order (one page of them
+    /// after [`BalancingProjection::into_page`]).
     pub moves: Vec<MoveLine>,
+    /// Position of `moves[0]` in the plan (0 unless paged).
+    #[serde(default)]
+    pub moves_from: usize,
     /// All planned moves.
     pub moves_total: usize,
     /// Planned moves a migration request would be sent for.
@@ -150,8 +163,32 @@ impl Evaluation {
             notes: d.notes.iter().map(describe_note).collect(),
             nodes: self.node_bars(),
             moves,
+            moves_from: 0,
             moves_total: d.moves.len(),
             issued: d.moves.iter().filter(|m| m.issued).count(),
         }
+    }
+}
+
+impl BalancingProjection {
+    /// One page of the view: up to [`MOVES_PAGE`] moves from plan position `from` (clamped to
+    /// the last shipped move), their candidate tables within [`PAGE_CANDIDATE_ROWS`] in plan
+    /// order (a move past the cut links to the guest's explanation instead). The rest of the
+    /// projection (cluster, bars, counts) stays whole.
+    pub fn into_page(mut self, from: usize) -> Self {
+        let from = from.min(self.moves.len().saturating_sub(1));
+        let mut moves: Vec<MoveLine> = self.moves.drain(..).skip(from).take(MOVES_PAGE).collect();
+        let mut rows_left = PAGE_CANDIDATE_ROWS;
+        for line in &mut moves {
+            if line.candidates.len() <= rows_left {
+                rows_left -= line.candidates.len();
+            } else {
+                rows_left = 0;
+                line.candidates = Vec::new();
+            }
+        }
+        self.moves = moves;
+        self.moves_from = from;
+        self
     }
 }

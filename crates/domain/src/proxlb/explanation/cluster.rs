@@ -73,11 +73,15 @@ pub struct NodeLoads {
 }
 
 impl NodeLoads {
+    /// The node's values, rounded to a hundredth of a point: bars and figures show tenths, and
+    /// a full `f64` is 17 digits of JSON where 4 or 5 do (64 nodes' bars, before and after, are
+    /// part of every Balancing page).
     fn of(node: &NodeUsage, mode: Mode) -> Self {
+        let value = |resource| (node.value(resource, mode) * 100.0).round() / 100.0;
         Self {
-            memory: node.value(Resource::Memory, mode),
-            cpu: node.value(Resource::Cpu, mode),
-            disk: node.value(Resource::Disk, mode),
+            memory: value(Resource::Memory),
+            cpu: value(Resource::Cpu),
+            disk: value(Resource::Disk),
         }
     }
 

@@ -497,3 +497,46 @@ fn projection_ships_candidate_tables_within_its_budget() {
         .iter()
         .any(|c| c.node == "pve00" && c.rejections.contains(&Rejection::CurrentNode)));
 }
+
+#[test]
+fn a_page_of_the_projection_keeps_its_moves_and_tables_within_budget() {
+    use crate::projection::{MOVES_PAGE, PAGE_CANDIDATE_ROWS};
+    // The scenario above: 150 evacuated guests, 20 candidate rows per move.
+    let mut nodes = vec![node("pve00", 40)];
+    nodes.extend((1..20).map(|i| node(&format!("pve{i:02}"), 40)));
+    let guests = (0..150)
+        .map(|i| sized(1000 + i, &format!("g{i}"), "pve00", 0, &[]))
+        .collect();
+    let s = snapshot(nodes, guests);
+    let mut c = enabled();
+    c.proxmox_cluster.maintenance_nodes = vec!["pve00".into()];
+    let whole = run(&s, &c).balancing_projection();
+
+    let first = whole.clone().into_page(0);
+    assert_eq!(first.moves_from, 0);
+    assert_eq!(first.moves.len(), MOVES_PAGE);
+    assert_eq!(first.moves_total, whole.moves_total);
+    assert_eq!(first.nodes, whole.nodes);
+    let with_table = first
+        .moves
+        .iter()
+        .filter(|m| !m.candidates.is_empty())
+        .count();
+    assert_eq!(with_table, PAGE_CANDIDATE_ROWS / 20);
+    assert!(first.moves[..with_table]
+        .iter()
+        .all(|m| !m.candidates.is_empty()));
+
+    // A later page starts at its position; past the whole projection's tables (they ran out
+    // at move 30) it has none.
+    let fourth = whole.clone().into_page(3 * MOVES_PAGE);
+    assert_eq!(fourth.moves_from, 3 * MOVES_PAGE);
+    assert_eq!(fourth.moves[0].planned, whole.moves[3 * MOVES_PAGE].planned);
+    assert_eq!(fourth.moves.len(), MOVES_PAGE);
+    assert!(fourth.moves.iter().all(|m| m.candidates.is_empty()));
+
+    // Past the end: the last shipped move's page, never an empty one.
+    let past = whole.clone().into_page(10_000);
+    assert_eq!(past.moves_from, whole.moves.len() - 1);
+    assert_eq!(past.moves.len(), 1);
+}

@@ -1,0 +1,177 @@
+//! A plan's moves, one page at a time: each move with why behind a disclosure ([`MoveWhy`]),
+//! and for today's plan a pager. Without JavaScript the pager is a GET form that reloads
+//! `/balancing` at the next page; with it, the next page is fetched in place, so the settings
+//! form and a what-if keep what was typed.
+
+use leptos::prelude::*;
+use plb_domain::balancing::answer::BalancingPlan;
+use plb_domain::explain::describe_move;
+use plb_domain::projection::{MoveLine, BALANCING_MOVES, MOVES_PAGE};
+use plb_domain::proxlb::config::{Mode, Resource};
+
+use crate::api::balancing::{get_plan_page, MOVES_FROM_PARAM};
+use crate::components::balancing_move::MoveWhy;
+
+/// One page of a plan's moves.
+#[derive(Clone, Debug, PartialEq)]
+struct MovesPage {
+    moves: Vec<MoveLine>,
+    from: usize,
+    total: usize,
+    /// Moves the plan ships at all (the pager stops there; the rest are counted).
+    shipped_until: usize,
+}
+
+/// One page of a plan's moves and, when `pageable`, the pager.
+#[component]
+pub fn PlanMoves(
+    /// The page's moves, in plan order.
+    moves: Vec<MoveLine>,
+    /// Position of the first in the plan.
+    from: usize,
+    /// All planned moves.
+    total: usize,
+    /// Method compared (the candidate tables' unit).
+    method: Resource,
+    /// Mode compared.
+    mode: Mode,
+    /// Offer the other pages (today's plan; a what-if shows its first page only).
+    #[prop(optional)]
+    pageable: bool,
+) -> impl IntoView {
+    let page = RwSignal::new(MovesPage {
+        moves,
+        from,
+        total,
+        shipped_until: total.min(BALANCING_MOVES),
+    });
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let go = move |from: usize| {
+        loading.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match get_plan_page(from).await {
+                Ok(plan) => page.set(page_of(plan)),
+                Err(e) => error.set(Some(format!("Could not load these moves: {e}"))),
+            }
+            loading.set(false);
+        });
+    };
+    let title = move || {
+        page.with(|p| {
+            if p.total == 0 {
+                "Moves (0)".to_owned()
+            } else if p.moves.len() == p.total {
+                format!("Moves ({})", p.total)
+            } else {
+                let last = p.from + p.moves.len();
+                format!("Moves {}–{last} of {}", p.from + 1, p.total)
+            }
+        })
+    };
+    let list = move || {
+        let p = page.get();
+        if p.moves.is_empty() {
+            return view! { <p class="plb-muted" data-testid="plan-no-moves">"No guest would move."</p> }
+                .into_any();
+        }
+        view! {
+            <ol class="plb-balancing-moves" data-testid="plan-moves" start=p.from + 1>
+                {p.moves.into_iter().map(|m| view! { <MoveItem m method mode /> }).collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    // Both buttons stay while there is more than one page (disabled at either end), so the
+    // keyboard focus is not lost when the last page arrives.
+    let pager =
+        move || {
+            let p = page.get();
+            let previous = (p.from > 0).then(|| p.from.saturating_sub(MOVES_PAGE));
+            let next = Some(p.from + p.moves.len()).filter(|n| *n < p.shipped_until);
+            let unshipped = p.total.saturating_sub(p.shipped_until);
+            let note = (next.is_none() && unshipped > 0)
+                .then(|| format!("{unshipped} more planned moves are counted, not listed."));
+            (pageable && p.shipped_until > p.moves.len()).then(|| view! {
+            <nav class="plb-pager" aria-label="Pages of moves" data-testid="plan-moves-pager">
+                <PageButton from=previous label="Previous moves" go loading />
+                <PageButton from=next label="Next moves" go loading />
+                {note.map(|n| view! { <span class="plb-muted">{n}</span> })}
+            </nav>
+        })
+        };
+    view! {
+        <h3 class="plb-balancing-plan__subtitle" id=pageable.then_some("plan-moves") aria-live="polite" data-testid="plan-moves-title">{title}</h3>
+        {list}
+        {move || error.get().map(|e| view! { <p class="plb-message plb-message--error" role="alert">{e}</p> })}
+        {pager}
+    }
+}
+
+/// The page `plan` carries.
+fn page_of(plan: BalancingPlan) -> MovesPage {
+    let p = plan.projection;
+    MovesPage {
+        from: p.moves_from,
+        total: p.moves_total,
+        shipped_until: p.moves_total.min(BALANCING_MOVES),
+        moves: p.moves,
+    }
+}
+
+/// One move: what, whether it would be issued, and why behind a disclosure.
+#[component]
+fn MoveItem(m: MoveLine, method: Resource, mode: Mode) -> impl IntoView {
+    let head = format!(
+        "{} ({})",
+        describe_move(&m.planned.planned),
+        m.planned.planned.vmid
+    );
+    let issued = m.planned.issued;
+    let class = if issued {
+        "plb-balancing-moves__item"
+    } else {
+        "plb-balancing-moves__item plb-balancing-moves__item--held"
+    };
+    view! {
+        <li class=class data-guest=m.planned.planned.guest.clone()>
+            <details>
+                <summary>{if issued { head } else { format!("{head} · not issued") }}</summary>
+                <MoveWhy
+                    vmid=m.planned.planned.vmid
+                    why_guest=m.why_guest
+                    why_target=m.why_target
+                    candidates=m.candidates
+                    not_issued=m.not_issued
+                    quirks=m.quirks
+                    method
+                    mode
+                />
+            </details>
+        </li>
+    }
+}
+
+/// A pager button: a GET form to `/balancing` at `from` (without JavaScript), a fetch in
+/// place with it; disabled without a page to go to (`None`).
+#[component]
+fn PageButton(
+    from: Option<usize>,
+    label: &'static str,
+    go: impl Fn(usize) + Copy + Send + Sync + 'static,
+    loading: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <form method="get" action="/balancing#plan-moves" class="plb-pager__form"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                if let Some(from) = from {
+                    go(from);
+                }
+            }>
+            <input type="hidden" name=MOVES_FROM_PARAM value=from.unwrap_or(0).to_string() />
+            <button class="plb-button plb-button--quiet" type="submit" disabled=move || from.is_none() || loading.get()>{label}</button>
+        </form>
+    }
+}
