@@ -107,6 +107,11 @@ pub struct SectionWarning {
     pub summary: String,
 }
 
+/// How long the nodes' last-hour RRD rows are kept before they are fetched again, seconds. The
+/// hour timeframe has one row per minute, so a fetch every poll (every 2 s at the shortest)
+/// returned the same rows, one request per node each time (64 requests per poll at 64 nodes).
+pub const NODE_HISTORY_REFRESH: u64 = 60;
+
 /// What the poller last fetched successfully, at the level of PVE's DTOs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterData {
@@ -120,6 +125,9 @@ pub struct ClusterData {
     pub node_status: BTreeMap<String, NodeStatus>,
     /// Last hour of RRD samples per online node (when `node_history` is on).
     pub node_history: BTreeMap<String, Vec<NodeRrdPoint>>,
+    /// When `node_history` was fetched (this machine's clock, UNIX seconds): it is fetched
+    /// again only [`NODE_HISTORY_REFRESH`] later.
+    pub node_history_fetched_unix: Option<u64>,
     /// `/pools`.
     pub pools: Vec<PoolSummary>,
     /// `/cluster/ha/rules`; `None` before PVE 9 (no rules API) or when never fetched.
@@ -563,9 +571,27 @@ pub async fn fetch(
         .filter(|r| r.is_node() && r.is_online())
         .filter_map(|r| r.node.clone())
         .collect();
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // The last fetch's rows while they are recent and cover every online node.
+    let kept_history = previous
+        .filter(|p| {
+            p.node_history_fetched_unix
+                .is_some_and(|at| now_unix < at.saturating_add(NODE_HISTORY_REFRESH))
+                && online.iter().all(|node| p.node_history.contains_key(node))
+        })
+        .filter(|_| config.node_history)
+        .map(|p| {
+            let rows: BTreeMap<String, Vec<NodeRrdPoint>> = online
+                .iter()
+                .filter_map(|node| Some((node.clone(), p.node_history.get(node)?.clone())))
+                .collect();
+            (rows, p.node_history_fetched_unix)
+        });
     // The per-node calls of both kinds at once, too.
     let history = async {
-        if config.node_history {
+        if config.node_history && kept_history.is_none() {
             join_all(
                 online
                     .iter()
@@ -585,15 +611,12 @@ pub async fn fetch(
     };
     let rrd = async {
         if config.rrd_budget > 0 {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
             super::rrd_inputs::refresh(
                 api,
                 previous.map(|p| &p.rrd),
                 &resources,
                 config.rrd_budget,
-                now,
+                now_unix,
             )
             .await
         } else {
@@ -601,15 +624,23 @@ pub async fn fetch(
         }
     };
     let (history, statuses, rrd) = tokio::join!(history, statuses, rrd);
-    let mut node_history = BTreeMap::new();
-    for (node, result) in online.iter().zip(history) {
-        match result {
-            Ok(points) => {
-                node_history.insert(node.clone(), points);
+    let (node_history, node_history_fetched_unix) = match kept_history {
+        Some(kept) => kept,
+        None => {
+            let mut fetched = BTreeMap::new();
+            for (node, result) in online.iter().zip(history) {
+                match result {
+                    Ok(points) => {
+                        fetched.insert(node.clone(), points);
+                    }
+                    Err(error) => warnings.push(node_warning(Section::NodeHistory, node, &error)),
+                }
             }
-            Err(error) => warnings.push(node_warning(Section::NodeHistory, node, &error)),
+            // A node whose fetch failed is asked again at the next poll (it is not covered).
+            let at = config.node_history.then_some(now_unix);
+            (fetched, at)
         }
-    }
+    };
     let mut node_status = BTreeMap::new();
     for (node, result) in online.iter().zip(statuses) {
         match result {
@@ -626,6 +657,7 @@ pub async fn fetch(
         resources,
         node_status,
         node_history,
+        node_history_fetched_unix,
         pools,
         ha_rules,
         ha_status,

@@ -530,3 +530,40 @@ async fn the_per_node_calls_of_both_kinds_run_at_once() {
     assert_eq!(fake.calls("node_status") + fake.calls("node_rrddata"), 6);
     assert!(started.elapsed() < 2 * step, "{:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn node_histories_are_fetched_once_a_minute_not_every_poll() {
+    let fake = Fake::default();
+    let config = SnapshotConfig {
+        rrd_budget: 0,
+        ..SnapshotConfig::default()
+    };
+    let first = fetch(&fake, &config, None).await.unwrap();
+    assert_eq!(fake.calls("node_rrddata"), 3);
+    assert_eq!(first.node_history.len(), 3);
+    assert!(first.node_history_fetched_unix.is_some());
+
+    // The next poll keeps the rows (the hour timeframe has one a minute)...
+    let second = fetch(&fake, &config, Some(&first)).await.unwrap();
+    assert_eq!(fake.calls("node_rrddata"), 3);
+    assert_eq!(second.node_history, first.node_history);
+    assert_eq!(
+        second.node_history_fetched_unix,
+        first.node_history_fetched_unix
+    );
+    // ...while the other per-node calls are made every poll.
+    assert_eq!(fake.calls("node_status"), 6);
+
+    // A minute later, or when a node's rows are missing, they are fetched again.
+    let mut old = second.clone();
+    old.node_history_fetched_unix = old
+        .node_history_fetched_unix
+        .map(|at| at - NODE_HISTORY_REFRESH);
+    fetch(&fake, &config, Some(&old)).await.unwrap();
+    assert_eq!(fake.calls("node_rrddata"), 6);
+    let mut partial = second;
+    partial.node_history.pop_first();
+    let refreshed = fetch(&fake, &config, Some(&partial)).await.unwrap();
+    assert_eq!(fake.calls("node_rrddata"), 9);
+    assert_eq!(refreshed.node_history.len(), 3);
+}

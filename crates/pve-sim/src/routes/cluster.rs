@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::Ctx;
-use crate::metrics::{guest_usage, node_usage};
+use crate::metrics::{guest_usage, guests_by_node, node_root_used, node_usage_among};
 use crate::response::{ApiOk, ApiResult};
 use crate::scenario::GuestKind;
 use crate::state::{Cluster, Guest, Node};
@@ -86,8 +86,15 @@ fn ha_active(cluster: &Cluster) -> bool {
     cluster.guests.values().any(|g| g.spec.ha)
 }
 
-/// A node entry as in `/cluster/resources` (`audit` = caller has `Sys.Audit` on the node).
-pub fn node_resource(cluster: &Cluster, n: &Node, now: f64, audit: bool) -> Value {
+/// A node entry as in `/cluster/resources` (`audit` = caller has `Sys.Audit` on the node);
+/// `guests` holds at least the node's guests at `now` ([`guests_by_node`]).
+pub fn node_resource(
+    cluster: &Cluster,
+    n: &Node,
+    now: f64,
+    audit: bool,
+    guests: &[&Guest],
+) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(format!("node/{}", n.name)));
     m.insert("type".into(), json!("node"));
@@ -113,7 +120,7 @@ pub fn node_resource(cluster: &Cluster, n: &Node, now: f64, audit: bool) -> Valu
         m.insert("host-arch".into(), json!("x86_64"));
     }
     if audit {
-        if let Some(u) = node_usage(cluster, n, now) {
+        if let Some(u) = node_usage_among(cluster, n, now, guests.iter().copied()) {
             m.insert("cpu".into(), json!(u.cpu));
             m.insert("maxcpu".into(), json!(n.cores));
             m.insert("mem".into(), json!(u.mem));
@@ -127,7 +134,7 @@ pub fn node_resource(cluster: &Cluster, n: &Node, now: f64, audit: bool) -> Valu
 }
 
 fn storage_entries(cluster: &Cluster, n: &Node, now: f64) -> Vec<(String, Value)> {
-    let rootfs = node_usage(cluster, n, now).map_or(n.disk_used, |u| u.disk);
+    let rootfs = node_root_used(cluster, n, now);
     // Guest disks live on one shared RBD pool: every node reports the same numbers for it.
     let shared_used: u64 = cluster
         .guests
@@ -167,9 +174,11 @@ pub fn resources(ctx: &mut Ctx<'_>) -> ApiResult {
         }
     }
     if want("node") {
+        let by_node = guests_by_node(cluster, ctx.now);
         for n in &cluster.nodes {
             let audit = ctx.has(&format!("/nodes/{}", n.name), "Sys.Audit");
-            out.push(node_resource(cluster, n, ctx.now, audit));
+            let guests = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
+            out.push(node_resource(cluster, n, ctx.now, audit, guests));
         }
     }
     if want("storage") {

@@ -13,10 +13,12 @@ pub fn list(ctx: &mut Ctx<'_>) -> ApiResult {
     ctx.allow_params(&[])?;
     let cluster = &*ctx.cluster;
     let t = ctx.now;
+    let by_node = metrics::guests_by_node(cluster, t);
     let out = cluster
         .nodes
         .iter()
         .map(|n| {
+            let guests = by_node.get(n.name.as_str()).map_or(&[][..], Vec::as_slice);
             let mut m = Map::new();
             m.insert("node".into(), json!(n.name));
             m.insert(
@@ -29,7 +31,9 @@ pub fn list(ctx: &mut Ctx<'_>) -> ApiResult {
                 m.insert("level".into(), json!(""));
                 m.insert("ssl_fingerprint".into(), json!(n.fingerprint));
                 let audit = ctx.has(&format!("/nodes/{}", n.name), "Sys.Audit");
-                if let Some(u) = node_usage(cluster, n, t).filter(|_| audit) {
+                if let Some(u) = metrics::node_usage_among(cluster, n, t, guests.iter().copied())
+                    .filter(|_| audit)
+                {
                     m.insert("cpu".into(), json!(u.cpu));
                     m.insert("maxcpu".into(), json!(n.cores));
                     m.insert("mem".into(), json!(u.mem));
