@@ -83,24 +83,30 @@ pub fn PlanMoves(
         }
         .into_any()
     };
-    // Both buttons stay while there is more than one page (disabled at either end), so the
-    // keyboard focus is not lost when the last page arrives.
-    let pager =
-        move || {
-            let p = page.get();
-            let previous = (p.from > 0).then(|| p.from.saturating_sub(MOVES_PAGE));
-            let next = Some(p.from + p.moves.len()).filter(|n| *n < p.shipped_until);
+    // The pager is built once and its buttons only change their target and disabled state, so
+    // the keyboard focus stays on the button pressed while the next page arrives.
+    let previous =
+        Memo::new(move |_| page.with(|p| (p.from > 0).then(|| p.from.saturating_sub(MOVES_PAGE))));
+    let next = Memo::new(move |_| {
+        page.with(|p| Some(p.from + p.moves.len()).filter(|n| *n < p.shipped_until))
+    });
+    let note = move || {
+        page.with(|p| {
             let unshipped = p.total.saturating_sub(p.shipped_until);
-            let note = (next.is_none() && unshipped > 0)
-                .then(|| format!("{unshipped} more planned moves are counted, not listed."));
-            (pageable && p.shipped_until > p.moves.len()).then(|| view! {
+            (p.from + p.moves.len() >= p.shipped_until && unshipped > 0)
+                .then(|| format!("{unshipped} more planned moves are counted, not listed."))
+        })
+    };
+    let paged = page.with_untracked(|p| p.shipped_until > p.moves.len());
+    let pager = (pageable && paged).then(|| {
+        view! {
             <nav class="plb-pager" aria-label="Pages of moves" data-testid="plan-moves-pager">
                 <PageButton from=previous label="Previous moves" go loading />
                 <PageButton from=next label="Next moves" go loading />
-                {note.map(|n| view! { <span class="plb-muted">{n}</span> })}
+                {move || note().map(|n| view! { <span class="plb-muted">{n}</span> })}
             </nav>
-        })
-        };
+        }
+    });
     view! {
         <h3 class="plb-balancing-plan__subtitle" id=pageable.then_some("plan-moves") aria-live="polite" data-testid="plan-moves-title">{title}</h3>
         {list}
@@ -157,7 +163,7 @@ fn MoveItem(m: MoveLine, method: Resource, mode: Mode) -> impl IntoView {
 /// place with it; disabled without a page to go to (`None`).
 #[component]
 fn PageButton(
-    from: Option<usize>,
+    from: Memo<Option<usize>>,
     label: &'static str,
     go: impl Fn(usize) + Copy + Send + Sync + 'static,
     loading: RwSignal<bool>,
@@ -166,12 +172,13 @@ fn PageButton(
         <form method="get" action="/balancing#plan-moves" class="plb-pager__form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                if let Some(from) = from {
+                if let Some(from) = from.get_untracked() {
                     go(from);
                 }
             }>
-            <input type="hidden" name=MOVES_FROM_PARAM value=from.unwrap_or(0).to_string() />
-            <button class="plb-button plb-button--quiet" type="submit" disabled=move || from.is_none() || loading.get()>{label}</button>
+            <input type="hidden" name=MOVES_FROM_PARAM prop:value=move || from.get().unwrap_or(0).to_string()
+                value=from.get_untracked().unwrap_or(0).to_string() />
+            <button class="plb-button plb-button--quiet" type="submit" disabled=move || from.get().is_none() || loading.get()>{label}</button>
         </form>
     }
 }

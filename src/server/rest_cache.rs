@@ -5,10 +5,13 @@
 //! pool, then shared (as [`Bytes`]) by every request until the next view. At 10,000 guests
 //! `/api/guests` is about 3 MB of JSON: serializing and compressing it per request made the
 //! answer CPU-bound. Concurrent first requests wait for the one encode in flight instead of
-//! starting their own. Only the newest version of each endpoint is kept.
+//! starting their own. Only the newest version of each endpoint is kept, and, per coding, the
+//! newest body that is ready: while a new view's body is being encoded (tens of milliseconds
+//! for `/api/guests` at 10,000 guests), requests are answered at once with the previous one, so
+//! no request waits behind an encode after the first.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,7 +38,7 @@ const BROTLI_QUALITY: u32 = 5;
 const BROTLI_WINDOW: u32 = 22;
 
 /// A content coding the cache serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Coding {
     /// Plain JSON.
     Identity,
@@ -92,13 +95,29 @@ impl Coding {
 pub struct CachedBody {
     /// The view the bodies are of; weak, so the cache never keeps an old view's data alive.
     view: Weak<ClusterView>,
+    endpoint: &'static str,
+    version: u64,
     etag: HeaderValue,
     identity: OnceCell<Bytes>,
     gzip: OnceCell<Bytes>,
     brotli: OnceCell<Bytes>,
+    /// Per coding (identity, gzip, br): an encode was started in the background.
+    warming: [AtomicBool; 3],
 }
 
 impl CachedBody {
+    fn cell(&self, coding: Coding) -> &OnceCell<Bytes> {
+        match coding {
+            Coding::Identity => &self.identity,
+            Coding::Gzip => &self.gzip,
+            Coding::Brotli => &self.brotli,
+        }
+    }
+
+    fn warming(&self, coding: Coding) -> &AtomicBool {
+        &self.warming[coding as usize]
+    }
+
     /// The answer's validator: weak, because the gzip, br and identity bodies are the same JSON
     /// (a strong ETag would have to differ per coding); `If-None-Match` compares weakly anyway.
     pub fn etag(&self) -> &HeaderValue {
@@ -141,6 +160,8 @@ struct Inner {
     boot: String,
     /// The newest entry per endpoint.
     entries: Mutex<HashMap<&'static str, Arc<CachedBody>>>,
+    /// The newest entry per endpoint and coding whose body in that coding is ready.
+    ready: Mutex<HashMap<(&'static str, Coding), Arc<CachedBody>>>,
     encodes: AtomicU64,
     compressions: AtomicU64,
 }
@@ -162,6 +183,7 @@ impl RestCache {
             inner: Arc::new(Inner {
                 boot: format!("{boot:x}"),
                 entries: Mutex::new(HashMap::new()),
+                ready: Mutex::new(HashMap::new()),
                 encodes: AtomicU64::new(0),
                 compressions: AtomicU64::new(0),
             }),
@@ -188,6 +210,8 @@ impl RestCache {
         };
         let fresh = Arc::new(CachedBody {
             view: Arc::downgrade(view),
+            endpoint,
+            version,
             // Endpoint names are ASCII words: the fallback is never used.
             etag: self
                 .etag(endpoint, version)
@@ -195,6 +219,7 @@ impl RestCache {
             identity: OnceCell::new(),
             gzip: OnceCell::new(),
             brotli: OnceCell::new(),
+            warming: Default::default(),
         });
         if !newer_cached {
             entries.insert(endpoint, Arc::clone(&fresh));
@@ -215,7 +240,7 @@ impl RestCache {
     /// per entry and coding, off the async workers.
     pub async fn body(
         &self,
-        entry: &CachedBody,
+        entry: &Arc<CachedBody>,
         view: &Arc<ClusterView>,
         coding: Coding,
         encode: Encoder,
@@ -232,11 +257,15 @@ impl RestCache {
                 Ok::<_, ApiError>(Bytes::from(json))
             })
             .await?;
-        let (cell, compress): (_, Compressor) = match coding {
-            Coding::Identity => return Ok(identity.clone()),
-            Coding::Gzip => (&entry.gzip, gzip),
-            Coding::Brotli => (&entry.brotli, brotli),
+        let compress: Compressor = match coding {
+            Coding::Identity => {
+                self.mark_ready(entry, coding);
+                return Ok(identity.clone());
+            }
+            Coding::Gzip => gzip,
+            Coding::Brotli => brotli,
         };
+        let cell = entry.cell(coding);
         let compressed = cell
             .get_or_try_init(|| async {
                 self.inner.compressions.fetch_add(1, Ordering::Relaxed);
@@ -248,7 +277,72 @@ impl RestCache {
                 Ok::<_, ApiError>(Bytes::from(packed))
             })
             .await?;
+        self.mark_ready(entry, coding);
         Ok(compressed.clone())
+    }
+
+    /// The newest ready body of `entry`'s endpoint in `coding`, with the entry it belongs to
+    /// (its ETag goes with it): `entry`'s own when it is encoded; else, while `entry` is encoded
+    /// in the background, the newest older version's that is ready; else (the first request of
+    /// the endpoint in this coding) `entry`'s, waiting for it.
+    pub async fn newest_ready(
+        &self,
+        entry: Arc<CachedBody>,
+        view: &Arc<ClusterView>,
+        coding: Coding,
+        encode: Encoder,
+    ) -> Result<(Arc<CachedBody>, Bytes), ApiError> {
+        if let Some(bytes) = entry.cell(coding).get() {
+            let bytes = bytes.clone();
+            return Ok((entry, bytes));
+        }
+        let older = self
+            .ready_entry(entry.endpoint, coding)
+            .filter(|ready| ready.version < entry.version)
+            .and_then(|ready| {
+                let bytes = ready.cell(coding).get()?.clone();
+                Some((ready, bytes))
+            });
+        let Some(older) = older else {
+            let bytes = self.body(&entry, view, coding, encode).await?;
+            return Ok((entry, bytes));
+        };
+        if !entry.warming(coding).swap(true, Ordering::AcqRel) {
+            let (cache, view) = (self.clone(), Arc::clone(view));
+            tokio::spawn(async move {
+                if let Err(error) = cache.body(&entry, &view, coding, encode).await {
+                    // The next request starts it again.
+                    entry.warming(coding).store(false, Ordering::Release);
+                    tracing::warn!(endpoint = entry.endpoint, %error, "encoding a cached answer failed");
+                }
+            });
+        }
+        Ok(older)
+    }
+
+    fn ready_entry(&self, endpoint: &'static str, coding: Coding) -> Option<Arc<CachedBody>> {
+        let ready = self
+            .inner
+            .ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        ready.get(&(endpoint, coding)).cloned()
+    }
+
+    /// Records that `entry`'s body in `coding` is ready, unless a newer one already is.
+    fn mark_ready(&self, entry: &Arc<CachedBody>, coding: Coding) {
+        let mut ready = self
+            .inner
+            .ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (entry.endpoint, coding);
+        if !ready
+            .get(&key)
+            .is_some_and(|known| known.version >= entry.version)
+        {
+            ready.insert(key, Arc::clone(entry));
+        }
     }
 
     /// How many JSON bodies this cache has serialized (for tests: once per view and endpoint).
@@ -391,6 +485,63 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(cache.encodes(), 2, "a new version encodes once more");
+        assert_eq!(cache.compressions(), 2);
+    }
+
+    /// Held by a test to hold back the encode of view version 2.
+    static GATE: Mutex<()> = Mutex::new(());
+
+    fn gated(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
+        if view.overview.meta.version == 2 {
+            let _open = GATE.lock().unwrap_or_else(PoisonError::into_inner);
+        }
+        encode(view)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_a_new_view_is_encoded_the_previous_body_is_served_at_once() {
+        let cache = RestCache::new();
+        let (v1, v2) = (view(1), view(2));
+        let first = cache.entry("cluster", &v1);
+        let (served, _) = cache
+            .newest_ready(Arc::clone(&first), &v1, Coding::Gzip, gated)
+            .await
+            .unwrap();
+        assert_eq!(served.etag(), first.etag());
+
+        let held = GATE.lock().unwrap_or_else(PoisonError::into_inner);
+        let second = cache.entry("cluster", &v2);
+        for _ in 0..3 {
+            // The encode of v2 cannot finish while the gate is held: an answer means it did
+            // not wait for it (the bound only turns a hang into a failure).
+            let (served, body) = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                cache.newest_ready(Arc::clone(&second), &v2, Coding::Gzip, gated),
+            )
+            .await
+            .expect("answered without waiting for the new encode")
+            .unwrap();
+            assert_eq!(served.etag(), first.etag());
+            assert!(!body.is_empty());
+        }
+        drop(held);
+        // Once encoded (in the background, started once), v2's body is the answer.
+        let newest = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                let (served, _) = cache
+                    .newest_ready(Arc::clone(&second), &v2, Coding::Gzip, gated)
+                    .await
+                    .unwrap();
+                if served.etag() == second.etag() {
+                    break served;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the new body became ready");
+        assert_eq!(newest.etag(), second.etag());
+        assert_eq!(cache.encodes(), 2, "one encode per view");
         assert_eq!(cache.compressions(), 2);
     }
 
