@@ -283,8 +283,8 @@ impl RestCache {
 
     /// The newest ready body of `entry`'s endpoint in `coding`, with the entry it belongs to
     /// (its ETag goes with it): `entry`'s own when it is encoded; else, while `entry` is encoded
-    /// in the background, the newest older version's that is ready; else (the first request of
-    /// the endpoint in this coding) `entry`'s, waiting for it.
+    /// in the background, the previous snapshot's when it is ready; else `entry`'s, waiting for
+    /// it.
     pub async fn newest_ready(
         &self,
         entry: Arc<CachedBody>,
@@ -296,9 +296,11 @@ impl RestCache {
             let bytes = bytes.clone();
             return Ok((entry, bytes));
         }
+        // Only the snapshot just before: an endpoint nobody asked for during a few polls has
+        // no recent body, and an answer must never be more than one poll old.
         let older = self
             .ready_entry(entry.endpoint, coding)
-            .filter(|ready| ready.version < entry.version)
+            .filter(|ready| ready.version.checked_add(1) == Some(entry.version))
             .and_then(|ready| {
                 let bytes = ready.cell(coding).get()?.clone();
                 Some((ready, bytes))
@@ -546,6 +548,16 @@ mod tests {
         assert_eq!(newest.etag(), second.etag());
         assert_eq!(cache.encodes(), 2, "one encode per view");
         assert_eq!(cache.compressions(), 2);
+
+        // A body older than the snapshot just before is never served: after a gap (nobody
+        // asked during view 3), the request waits for view 4's.
+        let v4 = view(4);
+        let fourth = cache.entry("cluster", &v4);
+        let (served, _) = cache
+            .newest_ready(Arc::clone(&fourth), &v4, Coding::Gzip, gated)
+            .await
+            .unwrap();
+        assert_eq!(served.etag(), fourth.etag());
     }
 
     #[tokio::test]
