@@ -574,11 +574,12 @@ pub async fn fetch(
     let now_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    // The last fetch's rows while they are recent and cover every online node.
+    // The last fetch's rows while they are recent and cover every online node (a clock set
+    // back makes them old, not young for the size of the jump).
     let kept_history = previous
         .filter(|p| {
             p.node_history_fetched_unix
-                .is_some_and(|at| now_unix < at.saturating_add(NODE_HISTORY_REFRESH))
+                .is_some_and(|at| (at..at.saturating_add(NODE_HISTORY_REFRESH)).contains(&now_unix))
                 && online.iter().all(|node| p.node_history.contains_key(node))
         })
         .filter(|_| config.node_history)

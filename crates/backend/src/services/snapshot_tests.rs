@@ -566,4 +566,9 @@ async fn node_histories_are_fetched_once_a_minute_not_every_poll() {
     let refreshed = fetch(&fake, &config, Some(&partial)).await.unwrap();
     assert_eq!(fake.calls("node_rrddata"), 9);
     assert_eq!(refreshed.node_history.len(), 3);
+    // A clock set back an hour makes the rows old, not an hour younger.
+    let mut ahead = refreshed;
+    ahead.node_history_fetched_unix = ahead.node_history_fetched_unix.map(|at| at + 3600);
+    fetch(&fake, &config, Some(&ahead)).await.unwrap();
+    assert_eq!(fake.calls("node_rrddata"), 12);
 }
