@@ -461,11 +461,9 @@ fn projection_carries_moves_with_rejection_counts_and_sentences() {
     assert_eq!(back, p);
 }
 
-#[test]
-fn projection_ships_candidate_tables_within_its_budget() {
-    use crate::projection::{BALANCING_CANDIDATES, BALANCING_MOVES};
-    // 20 nodes; the first in maintenance with 150 guests: every guest is evacuated, and each
-    // move has 20 candidate rows, so 30 moves fit the budget of 600 rows.
+/// 20 nodes; the first in maintenance with 150 guests: every guest is evacuated, and each
+/// move has 20 candidate rows.
+fn evacuation_projection() -> crate::projection::BalancingProjection {
     let mut nodes = vec![node("pve00", 40)];
     nodes.extend((1..20).map(|i| node(&format!("pve{i:02}"), 40)));
     let guests = (0..150)
@@ -474,7 +472,14 @@ fn projection_ships_candidate_tables_within_its_budget() {
     let s = snapshot(nodes, guests);
     let mut c = enabled();
     c.proxmox_cluster.maintenance_nodes = vec!["pve00".into()];
-    let p = run(&s, &c).balancing_projection();
+    run(&s, &c).balancing_projection()
+}
+
+#[test]
+fn projection_ships_candidate_tables_within_its_budget() {
+    use crate::projection::{BALANCING_CANDIDATES, BALANCING_MOVES};
+    // 30 moves of 20 candidate rows fit the budget of 600 rows.
+    let p = evacuation_projection();
     assert_eq!(p.moves_total, 150);
     assert!(p.moves.len() <= BALANCING_MOVES);
     let with_table = p.moves.iter().filter(|m| !m.candidates.is_empty()).count();
@@ -501,16 +506,7 @@ fn projection_ships_candidate_tables_within_its_budget() {
 #[test]
 fn a_page_of_the_projection_keeps_its_moves_and_tables_within_budget() {
     use crate::projection::{MOVES_PAGE, PAGE_CANDIDATE_ROWS};
-    // The scenario above: 150 evacuated guests, 20 candidate rows per move.
-    let mut nodes = vec![node("pve00", 40)];
-    nodes.extend((1..20).map(|i| node(&format!("pve{i:02}"), 40)));
-    let guests = (0..150)
-        .map(|i| sized(1000 + i, &format!("g{i}"), "pve00", 0, &[]))
-        .collect();
-    let s = snapshot(nodes, guests);
-    let mut c = enabled();
-    c.proxmox_cluster.maintenance_nodes = vec!["pve00".into()];
-    let whole = run(&s, &c).balancing_projection();
+    let whole = evacuation_projection();
 
     let first = whole.clone().into_page(0);
     assert_eq!(first.moves_from, 0);
