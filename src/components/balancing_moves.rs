@@ -160,7 +160,8 @@ fn MoveItem(m: MoveLine, method: Resource, mode: Mode) -> impl IntoView {
 }
 
 /// A pager button: a GET form to `/balancing` at `from` (without JavaScript), a fetch in
-/// place with it; disabled without a page to go to (`None`).
+/// place with it. Without a page to go to (`None`) or while one loads it is `aria-disabled`, not
+/// `disabled`: a disabled button drops the keyboard focus to the page.
 #[component]
 fn PageButton(
     from: Memo<Option<usize>>,
@@ -172,13 +173,17 @@ fn PageButton(
         <form method="get" action="/balancing#plan-moves" class="plb-pager__form"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
+                if loading.get_untracked() {
+                    return;
+                }
                 if let Some(from) = from.get_untracked() {
                     go(from);
                 }
             }>
             <input type="hidden" name=MOVES_FROM_PARAM prop:value=move || from.get().unwrap_or(0).to_string()
                 value=from.get_untracked().unwrap_or(0).to_string() />
-            <button class="plb-button plb-button--quiet" type="submit" disabled=move || from.get().is_none() || loading.get()>{label}</button>
+            <button class="plb-button plb-button--quiet" type="submit"
+                aria-disabled=move || (from.get().is_none() || loading.get()).then_some("true")>{label}</button>
         </form>
     }
 }
