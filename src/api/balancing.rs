@@ -50,9 +50,8 @@ pub async fn get_balancing_page(moves_from: usize) -> Result<BalancingPageData, 
     let balancing = crate::api::app_state()?.balancing.clone();
     let settings = balancing.settings().await?;
     let plan = balancing
-        .plan()
+        .plan_page(moves_from)
         .await
-        .map(|plan| plan.into_page(moves_from))
         .map_err(|e| ApiError::from(e).to_string());
     Ok(BalancingPageData { settings, plan })
 }
@@ -61,8 +60,10 @@ pub async fn get_balancing_page(moves_from: usize) -> Result<BalancingPageData, 
 #[server(prefix = "/sfn", endpoint = "balancing_moves")]
 pub async fn get_plan_page(moves_from: usize) -> Result<BalancingPlan, ApiError> {
     crate::api::auth::require_user()?;
-    let plan = crate::api::app_state()?.balancing.plan().await?;
-    Ok(plan.into_page(moves_from))
+    Ok(crate::api::app_state()?
+        .balancing
+        .plan_page(moves_from)
+        .await?)
 }
 
 /// Why the guest `query` (VMID or name) moves or stays, with every candidate node when it moves.

@@ -18,8 +18,23 @@ struct MovesPage {
     moves: Vec<MoveLine>,
     from: usize,
     total: usize,
-    /// Moves the plan ships at all (the pager stops there; the rest are counted).
-    shipped_until: usize,
+}
+
+impl MovesPage {
+    /// The page `plan` carries.
+    fn of(plan: BalancingPlan) -> Self {
+        let p = plan.projection;
+        Self {
+            moves: p.moves,
+            from: p.moves_from,
+            total: p.moves_total,
+        }
+    }
+
+    /// Moves the plan lists at all (the pager stops there; the rest are counted).
+    fn shipped_until(&self) -> usize {
+        self.total.min(BALANCING_MOVES)
+    }
 }
 
 /// One page of a plan's moves and, when `pageable`, the pager.
@@ -39,12 +54,7 @@ pub fn PlanMoves(
     #[prop(optional)]
     pageable: bool,
 ) -> impl IntoView {
-    let page = RwSignal::new(MovesPage {
-        moves,
-        from,
-        total,
-        shipped_until: total.min(BALANCING_MOVES),
-    });
+    let page = RwSignal::new(MovesPage { moves, from, total });
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let go = move |from: usize| {
@@ -52,7 +62,7 @@ pub fn PlanMoves(
         error.set(None);
         leptos::task::spawn_local(async move {
             match get_plan_page(from).await {
-                Ok(plan) => page.set(page_of(plan)),
+                Ok(plan) => page.set(MovesPage::of(plan)),
                 Err(e) => error.set(Some(format!("Could not load these moves: {e}"))),
             }
             loading.set(false);
@@ -88,16 +98,16 @@ pub fn PlanMoves(
     let previous =
         Memo::new(move |_| page.with(|p| (p.from > 0).then(|| p.from.saturating_sub(MOVES_PAGE))));
     let next = Memo::new(move |_| {
-        page.with(|p| Some(p.from + p.moves.len()).filter(|n| *n < p.shipped_until))
+        page.with(|p| Some(p.from + p.moves.len()).filter(|n| *n < p.shipped_until()))
     });
     let note = move || {
         page.with(|p| {
-            let unshipped = p.total.saturating_sub(p.shipped_until);
-            (p.from + p.moves.len() >= p.shipped_until && unshipped > 0)
+            let unshipped = p.total.saturating_sub(p.shipped_until());
+            (p.from + p.moves.len() >= p.shipped_until() && unshipped > 0)
                 .then(|| format!("{unshipped} more planned moves are counted, not listed."))
         })
     };
-    let paged = page.with_untracked(|p| p.shipped_until > p.moves.len());
+    let paged = page.with_untracked(|p| p.shipped_until() > p.moves.len());
     let pager = (pageable && paged).then(|| {
         view! {
             <nav class="plb-pager" aria-label="Pages of moves" data-testid="plan-moves-pager">
@@ -112,17 +122,6 @@ pub fn PlanMoves(
         {list}
         {move || error.get().map(|e| view! { <p class="plb-message plb-message--error" role="alert">{e}</p> })}
         {pager}
-    }
-}
-
-/// The page `plan` carries.
-fn page_of(plan: BalancingPlan) -> MovesPage {
-    let p = plan.projection;
-    MovesPage {
-        from: p.moves_from,
-        total: p.moves_total,
-        shipped_until: p.moves_total.min(BALANCING_MOVES),
-        moves: p.moves,
     }
 }
 

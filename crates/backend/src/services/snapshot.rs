@@ -486,6 +486,26 @@ fn node_warning(section: Section, node: &str, error: &PveError) -> SectionWarnin
     }
 }
 
+/// The answers of one per-node call by node (`results` in `nodes` order); each failure is a
+/// warning of `section` for its node.
+fn per_node<T>(
+    nodes: &[String],
+    results: Vec<Result<T, PveError>>,
+    section: Section,
+    warnings: &mut Vec<SectionWarning>,
+) -> BTreeMap<String, T> {
+    let mut answers = BTreeMap::new();
+    for (node, result) in nodes.iter().zip(results) {
+        match result {
+            Ok(answer) => {
+                answers.insert(node.clone(), answer);
+            }
+            Err(error) => warnings.push(node_warning(section, node, &error)),
+        }
+    }
+    answers
+}
+
 /// One fetch cycle. Fails only when `/cluster/resources` fails; other sections degrade.
 pub async fn fetch(
     api: &dyn PveApi,
@@ -628,29 +648,13 @@ pub async fn fetch(
     let (node_history, node_history_fetched_unix) = match kept_history {
         Some(kept) => kept,
         None => {
-            let mut fetched = BTreeMap::new();
-            for (node, result) in online.iter().zip(history) {
-                match result {
-                    Ok(points) => {
-                        fetched.insert(node.clone(), points);
-                    }
-                    Err(error) => warnings.push(node_warning(Section::NodeHistory, node, &error)),
-                }
-            }
+            let fetched = per_node(&online, history, Section::NodeHistory, &mut warnings);
             // A node whose fetch failed is asked again at the next poll (it is not covered).
             let at = config.node_history.then_some(now_unix);
             (fetched, at)
         }
     };
-    let mut node_status = BTreeMap::new();
-    for (node, result) in online.iter().zip(statuses) {
-        match result {
-            Ok(status) => {
-                node_status.insert(node.clone(), status);
-            }
-            Err(error) => warnings.push(node_warning(Section::NodeStatus, node, &error)),
-        }
-    }
+    let node_status = per_node(&online, statuses, Section::NodeStatus, &mut warnings);
 
     Ok(ClusterData {
         quorate: quorum(&cluster_status),

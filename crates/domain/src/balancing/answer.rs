@@ -91,10 +91,10 @@ impl BalancingPlan {
         }
     }
 
-    /// One page of moves from plan position `from` ([`BalancingProjection::into_page`]); the
+    /// One page of moves from plan position `from` ([`BalancingProjection::page`]); the
     /// verdict and figures stay those of the whole plan.
     pub fn into_page(mut self, from: usize) -> Self {
-        self.projection = self.projection.into_page(from);
+        self.projection = self.projection.page(from);
         self
     }
 }

@@ -23,7 +23,7 @@ pub const BALANCING_MOVES: usize = 200;
 /// 200 shipped moves' 100 KB.
 pub const BALANCING_CANDIDATES: usize = 600;
 
-/// Planned moves one page of the Balancing view shows ([`BalancingProjection::into_page`]):
+/// Planned moves one page of the Balancing view shows ([`BalancingProjection::page`]):
 /// each is about 1.4 KB of the page's HTML and hydration data without its candidate table.
 pub const MOVES_PAGE: usize = 10;
 
@@ -49,7 +49,7 @@ pub struct BalancingProjection {
     /// Node loads before and after the plan, in `/nodes` order.
     pub nodes: Vec<NodeBar>,
     /// The first [`BALANCING_MOVES`] moves with their reasons, in plan order (one page of them
-    /// after [`BalancingProjection::into_page`]).
+    /// after [`BalancingProjection::page`]).
     pub moves: Vec<MoveLine>,
     /// Position of `moves[0]` in the plan (0 unless paged).
     #[serde(default)]
@@ -174,10 +174,17 @@ impl BalancingProjection {
     /// One page of the view: up to [`MOVES_PAGE`] moves from plan position `from` (clamped to
     /// the last shipped move), their candidate tables within [`PAGE_CANDIDATE_ROWS`] in plan
     /// order (a move past the cut links to the guest's explanation instead). The rest of the
-    /// projection (cluster, bars, counts) stays whole.
-    pub fn into_page(mut self, from: usize) -> Self {
+    /// projection (cluster, bars, counts) stays whole. Only the page's moves are copied, not
+    /// the whole list (the server keeps one projection per snapshot and pages it per request).
+    pub fn page(&self, from: usize) -> Self {
         let from = from.min(self.moves.len().saturating_sub(1));
-        let mut moves: Vec<MoveLine> = self.moves.drain(..).skip(from).take(MOVES_PAGE).collect();
+        let mut moves: Vec<MoveLine> = self
+            .moves
+            .iter()
+            .skip(from)
+            .take(MOVES_PAGE)
+            .cloned()
+            .collect();
         let mut rows_left = PAGE_CANDIDATE_ROWS;
         for line in &mut moves {
             if line.candidates.len() <= rows_left {
@@ -187,8 +194,15 @@ impl BalancingProjection {
                 line.candidates = Vec::new();
             }
         }
-        self.moves = moves;
-        self.moves_from = from;
-        self
+        Self {
+            cluster: self.cluster.clone(),
+            reasons: self.reasons.clone(),
+            notes: self.notes.clone(),
+            nodes: self.nodes.clone(),
+            moves,
+            moves_from: from,
+            moves_total: self.moves_total,
+            issued: self.issued,
+        }
     }
 }

@@ -22,6 +22,7 @@ use plb_domain::balancing::answer::{
 use plb_domain::balancing::run_now;
 use plb_domain::balancing::settings::BalancingSettings;
 use plb_domain::balancing::wire::{Candidate, SettingsView};
+use plb_domain::projection::BalancingProjection;
 use plb_domain::proxlb::best_node::{best_node, BestNode, NewGuest, NoFit};
 use plb_domain::proxlb::decision::{evaluate_full, EvaluationInput};
 use plb_domain::proxlb::maintenance::maintenance_overview;
@@ -208,11 +209,27 @@ impl BalancingService {
 
     /// ProxLB's plan with the configuration as saved.
     pub async fn plan(&self) -> Result<BalancingPlan, Error> {
+        self.plan_with(BalancingProjection::clone).await
+    }
+
+    /// One page of that plan, the moves from plan position `from` (the view's pages): only
+    /// the page's moves are copied from the snapshot's projection.
+    pub async fn plan_page(&self, from: usize) -> Result<BalancingPlan, Error> {
+        self.plan_with(move |projection| projection.page(from))
+            .await
+    }
+
+    async fn plan_with(
+        &self,
+        project: impl FnOnce(&BalancingProjection) -> BalancingProjection + Send + 'static,
+    ) -> Result<BalancingPlan, Error> {
         let (baseline, _) = self.baseline().await?;
         let inputs = self.inputs(&baseline);
-        tokio::task::spawn_blocking(move || BalancingPlan::of(baseline.projection.clone(), inputs))
-            .await
-            .map_err(Error::internal)
+        tokio::task::spawn_blocking(move || {
+            BalancingPlan::of(project(&baseline.projection), inputs)
+        })
+        .await
+        .map_err(Error::internal)
     }
 
     /// Today's plan and the candidate's, with their difference. Nothing is written.

@@ -508,7 +508,7 @@ fn a_page_of_the_projection_keeps_its_moves_and_tables_within_budget() {
     use crate::projection::{MOVES_PAGE, PAGE_CANDIDATE_ROWS};
     let whole = evacuation_projection();
 
-    let first = whole.clone().into_page(0);
+    let first = whole.page(0);
     assert_eq!(first.moves_from, 0);
     assert_eq!(first.moves.len(), MOVES_PAGE);
     assert_eq!(first.moves_total, whole.moves_total);
@@ -525,14 +525,14 @@ fn a_page_of_the_projection_keeps_its_moves_and_tables_within_budget() {
 
     // A later page starts at its position; past the whole projection's tables (they ran out
     // at move 30) it has none.
-    let fourth = whole.clone().into_page(3 * MOVES_PAGE);
+    let fourth = whole.page(3 * MOVES_PAGE);
     assert_eq!(fourth.moves_from, 3 * MOVES_PAGE);
     assert_eq!(fourth.moves[0].planned, whole.moves[3 * MOVES_PAGE].planned);
     assert_eq!(fourth.moves.len(), MOVES_PAGE);
     assert!(fourth.moves.iter().all(|m| m.candidates.is_empty()));
 
     // Past the end: the last shipped move's page, never an empty one.
-    let past = whole.clone().into_page(10_000);
+    let past = whole.page(10_000);
     assert_eq!(past.moves_from, whole.moves.len() - 1);
     assert_eq!(past.moves.len(), 1);
 }
