@@ -16,30 +16,11 @@ use axum::http::header::{
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use plb_backend::{AppState, DemoScenario, Settings};
 use proxlb_web::server::rest;
 use proxlb_web::server::rest_cache::RestCache;
 use proxlb_web::server::state::{leptos_options, ServerState};
-use support::TestApp;
+use support::{next_view, quiet_demo as demo_app};
 use tower::ServiceExt;
-
-/// The demo app (full router, signed in with an API token) on a fresh simulator, polling only
-/// when asked, after its first view.
-async fn demo_app() -> TestApp {
-    let app = TestApp::start(Settings {
-        demo: true,
-        demo_scenario: DemoScenario::ThreeNode,
-        poll_interval: Duration::from_secs(600),
-        ..Settings::default()
-    })
-    .await;
-    app.state
-        .cluster
-        .view(Duration::from_secs(30))
-        .await
-        .unwrap();
-    app
-}
 
 async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Bytes) {
     let mut request = Request::get(uri);
@@ -57,32 +38,6 @@ async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, 
         parts.headers,
         body.collect().await.unwrap().to_bytes(),
     )
-}
-
-fn version(state: &AppState) -> u64 {
-    state
-        .cluster
-        .subscribe()
-        .borrow()
-        .view()
-        .unwrap()
-        .overview
-        .meta
-        .version
-}
-
-/// Asks the poller for a cycle and waits until a newer view is published.
-async fn next_view(state: &AppState) {
-    let before = version(state);
-    let mut feed = state.cluster.subscribe();
-    state.cluster.request_refresh();
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while version(state) <= before {
-            feed.changed().await.unwrap();
-        }
-    })
-    .await
-    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

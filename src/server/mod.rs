@@ -12,6 +12,7 @@ pub mod limits;
 pub mod live;
 pub mod migrations_rest;
 pub mod origin;
+pub mod page_cache;
 pub mod proxlb_rest;
 pub mod rest;
 pub mod rest_cache;

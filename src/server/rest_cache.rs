@@ -26,7 +26,7 @@ use crate::error::ApiError;
 pub type Encoder = fn(&ClusterView) -> serde_json::Result<Vec<u8>>;
 
 /// Compresses a whole body in one content coding.
-type Compressor = fn(&[u8]) -> std::io::Result<Vec<u8>>;
+pub(crate) type Compressor = fn(&[u8]) -> std::io::Result<Vec<u8>>;
 
 /// gzip level for the cached bodies: compressed once per view, so a little slower than the
 /// per-request layer's level is fine; 6 is zlib's default balance.
@@ -363,7 +363,8 @@ fn cached_version(entry: &CachedBody) -> Option<u64> {
     entry.view.upgrade().map(|view| view.overview.meta.version)
 }
 
-fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+/// `plain` gzipped at the cache's level.
+pub(crate) fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(plain.len() / 8),
@@ -373,7 +374,8 @@ fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-fn brotli(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+/// `plain` compressed with brotli at the cache's quality.
+pub(crate) fn brotli(plain: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write as _;
     let mut encoder = brotli::CompressorWriter::new(
         Vec::with_capacity(plain.len() / 10),

@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::{shell, App};
 use crate::server::auth::headers::HeaderConfig;
 use crate::server::auth::{forms, gate, headers, hosts};
+use crate::server::page_cache::{self, PageCache};
 use crate::server::state::{leptos_options, ServerState};
 use crate::server::{gzip_only, health, limits, live, origin, proxlb_rest, rest, sfn_status};
 
@@ -50,6 +51,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     let server_state = ServerState::new(options.clone(), state.clone());
     let access = Arc::new(state.settings.access.clone());
     let gate_state = state.clone();
+    let page_cache = PageCache::new(state.cluster.subscribe());
     let header_config = HeaderConfig {
         dev_mode: state.settings.dev_mode,
     };
@@ -92,6 +94,12 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         ))
         .layer(middleware::from_fn(sfn_status::error_status))
         .layer(middleware::from_fn(limits::limit_body))
+        // The cluster views, rendered once and shared for a moment; inside authentication, so
+        // it knows who asks, and outside the handlers, so it sees every write.
+        .layer(middleware::from_fn_with_state(
+            page_cache,
+            page_cache::serve_pages,
+        ))
         // Who is asking; signed-out requests end here (pages: to the login page). Before the
         // body is read, so an anonymous upload costs nothing.
         .layer(middleware::from_fn_with_state(

@@ -158,6 +158,51 @@ impl TestApp {
     }
 }
 
+/// The 3-node demo app (full router) on a fresh simulator, polling only when asked
+/// ([`next_view`]), after its first view.
+pub async fn quiet_demo() -> TestApp {
+    let app = TestApp::start(Settings {
+        demo: true,
+        demo_scenario: plb_backend::DemoScenario::ThreeNode,
+        poll_interval: std::time::Duration::from_secs(600),
+        ..Settings::default()
+    })
+    .await;
+    app.state
+        .cluster
+        .view(std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    app
+}
+
+/// The version of the view `state` publishes now.
+pub fn view_version(state: &AppState) -> u64 {
+    state
+        .cluster
+        .subscribe()
+        .borrow()
+        .view()
+        .unwrap()
+        .overview
+        .meta
+        .version
+}
+
+/// Asks the poller for a cycle and waits until a newer view is published.
+pub async fn next_view(state: &AppState) {
+    let before = view_version(state);
+    let mut feed = state.cluster.subscribe();
+    state.cluster.request_refresh();
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while view_version(state) <= before {
+            feed.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// Sends `request` through `router`: status, headers, body as text.
 pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
     let response = router.clone().oneshot(request).await.unwrap();

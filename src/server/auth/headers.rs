@@ -2,7 +2,8 @@
 //!
 //! - `Content-Security-Policy` as an HTTP header (a `<meta>` cannot carry `frame-ancestors`).
 //!   Pages: scripts only from this server or inline with this response's nonce (Leptos puts it
-//!   on its hydration script), `'wasm-unsafe-eval'` to compile the WASM bundle, styles from this
+//!   on its hydration script) — or, for a page body shared by several responses, inline scripts
+//!   with the hashes the response lists ([`InlineScripts`]), `'wasm-unsafe-eval'` to compile the WASM bundle, styles from this
 //!   server, `style-src-attr 'unsafe-inline'` for the width of meter bars
 //!   (`components/meter.rs` sets `style="width: …%"`), connections (server functions, the live
 //!   WebSocket) to this server only, no framing, no `<base>`, forms to this server only. Other
@@ -15,6 +16,8 @@
 //!
 //! The nonce is made here, put into the request's extensions for the router to hand to Leptos
 //! (`provide_context`), and written into the header of the same response.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -31,12 +34,28 @@ pub struct HeaderConfig {
     pub dev_mode: bool,
 }
 
+/// A response extension: the page's inline scripts, as CSP hash sources (`'sha256-…'`), to
+/// allow instead of a nonce. A page body shared by several responses
+/// ([`crate::server::page_cache`]) cannot carry each one's nonce.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InlineScripts(pub Arc<[String]>);
+
 /// The policy of pages (HTML), with `nonce`.
 pub fn page_policy(nonce: &str, config: HeaderConfig) -> String {
+    page_policy_allowing(&format!("'nonce-{nonce}'"), config)
+}
+
+/// The policy of pages whose inline scripts are the ones `scripts` lists by hash.
+pub fn page_policy_for_scripts(scripts: &InlineScripts, config: HeaderConfig) -> String {
+    page_policy_allowing(&scripts.0.join(" "), config)
+}
+
+/// The policy of pages, with `inline` (space-separated sources) allowing inline scripts.
+fn page_policy_allowing(inline: &str, config: HeaderConfig) -> String {
     let reload = if config.dev_mode { " ws: wss:" } else { "" };
     format!(
         "default-src 'self'; \
-         script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         script-src 'self' {inline} 'wasm-unsafe-eval'; \
          style-src 'self'; style-src-attr 'unsafe-inline'; \
          img-src 'self' data:; font-src 'self'; \
          connect-src 'self'{reload}; \
@@ -70,10 +89,14 @@ pub async fn security_headers(
         request.extensions_mut().insert(nonce.clone());
     }
     let mut response = next.run(request).await;
+    let scripts = response.extensions_mut().remove::<InlineScripts>();
     let headers = response.headers_mut();
-    let policy = match &nonce {
-        Some(nonce) => HeaderValue::from_str(&page_policy(nonce, config)),
-        None => Ok(HeaderValue::from_static(OTHER_POLICY)),
+    let policy = match (&nonce, scripts) {
+        (Some(_), Some(scripts)) => {
+            HeaderValue::from_str(&page_policy_for_scripts(&scripts, config))
+        }
+        (Some(nonce), None) => HeaderValue::from_str(&page_policy(nonce, config)),
+        (None, _) => Ok(HeaderValue::from_static(OTHER_POLICY)),
     };
     if let Ok(policy) = policy {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
