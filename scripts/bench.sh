@@ -311,6 +311,10 @@ wrk_scenario() {
   for c in 1 50 200; do wrk_row "\`/api/guests\` (gzip)" /api/guests "$c" -H 'Accept-Encoding: gzip'; done
   for c in 1 20; do wrk_row "dashboard \`/\` (br)" / "$c" -H 'Accept-Encoding: br'; done
   for c in 1 20; do wrk_row "\`/guests\` (br)" /guests "$c" -H 'Accept-Encoding: br'; done
+  # The memory of serving HTTP (API and pages), before the what-if's replays of ProxLB.
+  local rss_http hwm_http
+  rss_http=$(rss_kb "$SERVER_PID" VmRSS)
+  hwm_http=$(rss_kb "$SERVER_PID" VmHWM)
   whatif_rows
   rss1=$(rss_kb "$SERVER_PID" VmRSS)
   hwm=$(rss_kb "$SERVER_PID" VmHWM)
@@ -321,7 +325,7 @@ wrk_scenario() {
   echo
   page_sizes
   echo
-  echo "Server RSS: $(mb "$rss0") MB before the runs, $(mb "$hwm") MB peak, $(mb "$rss1") MB right after them, $(mb "$rss2") MB after 10 s idle."
+  echo "Server RSS: $(mb "$rss0") MB before the runs; serving the API and the pages (up to 200 clients) $(mb "$hwm_http") MB peak, $(mb "$rss_http") MB right after; the what-if runs then took the peak to $(mb "$hwm") MB; $(mb "$rss1") MB right after them, $(mb "$rss2") MB after 10 s idle."
   echo "Load average (1/5/15 min) before: $load0; after: $load1."
   echo
   stop_server
