@@ -17,6 +17,7 @@ use leptos_axum::{
 };
 use plb_backend::auth::{AuthService, Identity};
 use plb_backend::AppState;
+use tower::ServiceBuilder;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
@@ -71,7 +72,7 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     };
     let routes = route_list();
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
         .merge(rest::routes())
         .merge(forms::routes())
@@ -86,48 +87,54 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context, shell,
         ))
-        // Innermost first: later layers wrap earlier ones (and the fallback).
-        // Before the static file handler: the image ships its WASM only compressed.
+        .with_state(server_state);
+
+    // The middleware wraps the whole router once (outermost first), not each route: axum's
+    // `Router::layer` boxes every layer around every route, and each request then cloned that
+    // stack of boxes, one allocation per layer.
+    let layered = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        // Pages and JSON are compressed on the fly (the Guests page of a 10,000-guest cluster
+        // carries the whole list for hydration); precompressed static files and cached bodies
+        // pass untouched. Level 4 keeps brotli and gzip cheap enough to run per request.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Times the handler up to its response head only: a WebSocket handshake answers at
+        // once and the socket then lives in its own task, a streamed page is not cut off.
+        .layer(middleware::from_fn(limits::time_limit))
+        // Every answer, refusals included, carries the security headers.
         .layer(middleware::from_fn_with_state(
-            site_root,
-            gzip_only::decompress_when_needed,
+            header_config,
+            headers::security_headers,
         ))
-        .layer(middleware::from_fn(sfn_status::error_status))
-        .layer(middleware::from_fn(limits::limit_body))
-        // The cluster views, rendered once and shared for a moment; inside authentication, so
-        // it knows who asks, and outside the handlers, so it sees every write.
+        // DNS rebinding: a foreign Host is refused before anything else looks at the request.
         .layer(middleware::from_fn_with_state(
-            page_cache,
-            page_cache::serve_pages,
+            access,
+            hosts::require_allowed_host,
         ))
+        // Before the body is read: a refused write costs no upload. Before authentication, so
+        // a cross-site request learns nothing about the session.
+        .layer(middleware::from_fn(origin::require_same_origin))
         // Who is asking; signed-out requests end here (pages: to the login page). Before the
         // body is read, so an anonymous upload costs nothing.
         .layer(middleware::from_fn_with_state(
             gate_state,
             gate::authenticate,
         ))
-        // Before the body is read: a refused write costs no upload. Before authentication, so
-        // a cross-site request learns nothing about the session.
-        .layer(middleware::from_fn(origin::require_same_origin))
-        // DNS rebinding: a foreign Host is refused before anything else looks at the request.
+        // The cluster views, rendered once and shared for a moment; inside authentication, so
+        // it knows who asks, and outside the handlers, so it sees every write.
         .layer(middleware::from_fn_with_state(
-            access,
-            hosts::require_allowed_host,
+            page_cache,
+            page_cache::serve_pages,
         ))
-        // Every answer, refusals included, carries the security headers.
+        .layer(middleware::from_fn(limits::limit_body))
+        .layer(middleware::from_fn(sfn_status::error_status))
+        // Before the static file handler: the image ships its WASM only compressed.
         .layer(middleware::from_fn_with_state(
-            header_config,
-            headers::security_headers,
+            site_root,
+            gzip_only::decompress_when_needed,
         ))
-        // Times the handler up to its response head only: a WebSocket handshake answers at
-        // once and the socket then lives in its own task, a streamed page is not cut off.
-        .layer(middleware::from_fn(limits::time_limit))
-        // Pages and JSON are compressed on the fly (the Guests page of a 10,000-guest cluster
-        // carries the whole list for hydration); precompressed static files pass untouched.
-        // Level 4 keeps brotli and gzip cheap enough to run per request.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        .layer(TraceLayer::new_for_http())
-        .with_state(server_state)
+        .service(app);
+    Router::new().fallback_service(layered)
 }
 
 /// Every route the router serves, by kind: what the auth tests walk, so a new route cannot slip
