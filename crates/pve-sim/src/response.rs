@@ -143,15 +143,30 @@ fn base(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     resp
 }
 
+/// A successful answer as pveproxy wraps it: `{"data": …, "total": n}` (`total` only for listings
+/// that have it).
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    data: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<usize>,
+}
+
 /// Turns a handler result into the HTTP response pveproxy would send.
 pub fn render(result: ApiResult) -> Response<Full<Bytes>> {
     match result {
         Ok(ok) => {
-            let mut body = json!({ "data": ok.data });
-            if let (Some(total), Some(obj)) = (ok.total, body.as_object_mut()) {
-                obj.insert("total".into(), json!(total));
+            // Serialized straight into bytes, without moving `data` into an envelope `Value`
+            // (and not through `Display`, whose formatter adapter was a third of the demo's
+            // simulator time at 10,000 guests).
+            let envelope = Envelope {
+                data: &ok.data,
+                total: ok.total,
+            };
+            match serde_json::to_vec(&envelope) {
+                Ok(bytes) => base(StatusCode::OK, bytes),
+                Err(error) => render(Err(ApiError::internal(error.to_string()))),
             }
-            base(StatusCode::OK, body.to_string().into_bytes())
         }
         Err(err) => {
             let status =
@@ -219,5 +234,7 @@ mod tests {
     async fn ok_shape() {
         let b = body(render(Ok(ApiOk::with_total(json!([1]), 1)))).await;
         assert_eq!(b, json!({"data": [1], "total": 1}));
+        let b = body(render(Ok(ApiOk::data(json!({"a": 1}))))).await;
+        assert_eq!(b, json!({"data": {"a": 1}}), "no total where there is none");
     }
 }
