@@ -125,13 +125,9 @@ impl Page {
             Coding::Brotli => (&self.brotli, rest_cache::brotli),
         };
         let packed = cell
-            .get_or_try_init(|| async {
+            .get_or_try_init(|| {
                 let plain = self.identity.clone();
-                let packed = tokio::task::spawn_blocking(move || compress(&plain))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?;
-                Ok::<_, ApiError>(Bytes::from(packed))
+                rest_cache::off_the_workers(move || compress(&plain))
             })
             .await?;
         Ok(packed.clone())

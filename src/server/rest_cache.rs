@@ -250,11 +250,7 @@ impl RestCache {
             .get_or_try_init(|| async {
                 self.inner.encodes.fetch_add(1, Ordering::Relaxed);
                 let view = Arc::clone(view);
-                let json = tokio::task::spawn_blocking(move || encode(&view))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?;
-                Ok::<_, ApiError>(Bytes::from(json))
+                off_the_workers(move || encode(&view)).await
             })
             .await?;
         let compress: Compressor = match coding {
@@ -270,11 +266,7 @@ impl RestCache {
             .get_or_try_init(|| async {
                 self.inner.compressions.fetch_add(1, Ordering::Relaxed);
                 let plain = identity.clone();
-                let packed = tokio::task::spawn_blocking(move || compress(&plain))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?;
-                Ok::<_, ApiError>(Bytes::from(packed))
+                off_the_workers(move || compress(&plain)).await
             })
             .await?;
         self.mark_ready(entry, coding);
@@ -361,6 +353,18 @@ impl RestCache {
 /// The version of the view an entry is of, while that view lives.
 fn cached_version(entry: &CachedBody) -> Option<u64> {
     entry.view.upgrade().map(|view| view.overview.meta.version)
+}
+
+/// Runs `make` (serializing or compressing a body) on tokio's blocking pool, so the async
+/// workers keep answering meanwhile; its bytes, or an internal error.
+pub(crate) async fn off_the_workers<E: std::fmt::Display + Send + 'static>(
+    make: impl FnOnce() -> Result<Vec<u8>, E> + Send + 'static,
+) -> Result<Bytes, ApiError> {
+    tokio::task::spawn_blocking(make)
+        .await
+        .map_err(ApiError::internal)?
+        .map(Bytes::from)
+        .map_err(ApiError::internal)
 }
 
 /// `plain` gzipped at the cache's level.
