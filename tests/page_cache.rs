@@ -169,7 +169,7 @@ async fn a_shared_page_allows_exactly_its_inline_scripts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shared_page_is_compressed_once_per_coding() {
+async fn a_shared_page_is_served_in_the_coding_asked_for() {
     let app = quiet_demo().await;
     let (_, _, plain) = page(&app, "/nodes", &app.token).await;
     let brotli = app

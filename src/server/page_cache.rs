@@ -48,6 +48,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{watch, OnceCell};
 
 use crate::error::ApiError;
+use crate::server::auth::gate::is_read;
 use crate::server::auth::headers::InlineScripts;
 use crate::server::rest_cache::{self, Coding};
 
@@ -83,8 +84,6 @@ struct Inner {
     feed: watch::Receiver<ClusterFeed>,
     /// Writes that went through this router: a page rendered before one is not served after.
     writes: AtomicU64,
-    /// Pages rendered to be kept (for tests).
-    renders: AtomicU64,
     pages: Mutex<HashMap<[u8; 32], Arc<Slot>>>,
 }
 
@@ -157,15 +156,9 @@ impl PageCache {
             inner: Arc::new(Inner {
                 feed,
                 writes: AtomicU64::new(0),
-                renders: AtomicU64::new(0),
                 pages: Mutex::new(HashMap::new()),
             }),
         }
-    }
-
-    /// How many pages were rendered to be kept.
-    pub fn renders(&self) -> u64 {
-        self.inner.renders.load(Ordering::Relaxed)
     }
 
     /// The view a page would show now, once there is data.
@@ -221,7 +214,7 @@ impl PageCache {
 /// reach it, with their [`Identity`].
 pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !is_read(&method) {
         let response = next.run(request).await;
         // After the write is done: a page rendered while it ran is not served after it.
         cache.wrote();
@@ -243,7 +236,6 @@ pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next:
         .page
         .get_or_init(|| async {
             let (request, next) = own.take()?;
-            cache.inner.renders.fetch_add(1, Ordering::Relaxed);
             match keep_page(next.run(request).await, &nonce).await {
                 Ok(page) => Some(Arc::new(page)),
                 Err(response) => {

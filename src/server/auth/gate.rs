@@ -112,7 +112,8 @@ pub fn identity_of(request: &Request) -> Option<&Identity> {
     request.extensions().get::<Identity>()
 }
 
-fn is_read(method: &Method) -> bool {
+/// Whether `method` only reads (GET, HEAD, OPTIONS); anything else is a write.
+pub fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
