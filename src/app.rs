@@ -1,5 +1,6 @@
 //! The HTML shell, the root component and the routes.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
         provide_live();
     }
     provide_current_user();
-    provide_context(Resource::new(
+    provide_context(api_resource(
         || (),
         |_| crate::api::server_info::get_server_info(),
     ));

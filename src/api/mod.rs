@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod config;
 pub mod logs;
 pub mod migrations;
+pub mod resource;
 pub mod server_info;
 pub mod service;
 pub mod theme;

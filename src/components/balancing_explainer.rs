@@ -5,6 +5,7 @@
 //! A GET form on `/balancing?guest=…`: without JavaScript the server renders the answer, with
 //! JavaScript the router navigates in place and the answer follows the URL (shareable).
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -27,7 +28,7 @@ pub fn GuestExplainer() -> impl IntoView {
             .with(|q| q.get(GUEST_PARAM))
             .filter(|g| !g.trim().is_empty())
     });
-    let answer = Resource::new(
+    let answer = api_resource(
         move || guest.get(),
         |asked| async move {
             match asked {

@@ -1,5 +1,6 @@
 //! Banners above the content: demo mode, stale data, cluster warnings.
 
+use crate::api::resource::ApiResource;
 use leptos::prelude::*;
 use plb_domain::units::format_clock_utc;
 use plb_domain::view::{ClusterWarning, SnapshotMeta};
@@ -60,7 +61,7 @@ pub fn WarningList(warnings: Vec<ClusterWarning>) -> impl IntoView {
 /// The demo-mode banner, shown on every page when the cluster is the embedded simulator.
 #[component]
 pub fn DemoBanner() -> impl IntoView {
-    let info = expect_context::<Resource<Result<ServerInfo, ApiError>>>();
+    let info = expect_context::<ApiResource<Result<ServerInfo, ApiError>>>();
     view! {
         <Transition>
             {move || Suspend::new(async move {

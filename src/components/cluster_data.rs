@@ -2,6 +2,7 @@
 //! cluster version, and a wrapper that shows loading, errors (per panel) and the stale-data
 //! banner around the content.
 
+use crate::api::resource::{api_resource, ApiResource};
 use leptos::prelude::*;
 use plb_domain::guest_query::GuestQuery;
 use plb_domain::projection::{
@@ -49,24 +50,24 @@ with_meta!(
 );
 
 /// The dashboard's data; refetched whenever the server announces a new cluster view.
-pub fn dashboard_resource() -> Resource<Result<DashboardView, ApiError>> {
+pub fn dashboard_resource() -> ApiResource<Result<DashboardView, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(move || cluster_version.get(), |_| get_dashboard())
+    api_resource(move || cluster_version.get(), |_| get_dashboard())
 }
 
 /// The node rows; refetched whenever the server announces a new cluster view.
-pub fn nodes_resource() -> Resource<Result<NodesView, ApiError>> {
+pub fn nodes_resource() -> ApiResource<Result<NodesView, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(move || cluster_version.get(), |_| get_nodes())
+    api_resource(move || cluster_version.get(), |_| get_nodes())
 }
 
 /// The rules (every list whole when `all` says so); refetched when that changes and whenever
 /// the server announces a new cluster view.
 pub fn rules_resource(
     all: impl Fn() -> bool + Send + Sync + 'static,
-) -> Resource<Result<RulesPageView, ApiError>> {
+) -> ApiResource<Result<RulesPageView, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(
+    api_resource(
         move || (all(), cluster_version.get()),
         |(all, _)| get_rules(all),
     )
@@ -76,9 +77,9 @@ pub fn rules_resource(
 /// the server announces a new cluster view.
 pub fn node_detail_resource(
     node: impl Fn() -> String + Send + Sync + 'static,
-) -> Resource<Result<NodeDetailView, ApiError>> {
+) -> ApiResource<Result<NodeDetailView, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(
+    api_resource(
         move || (node(), cluster_version.get()),
         |(node, _)| get_node_detail(node),
     )
@@ -89,9 +90,9 @@ pub fn node_detail_resource(
 /// its own (then nothing is fetched).
 pub fn guest_page_resource(
     query: impl Fn() -> Option<GuestQuery> + Send + Sync + 'static,
-) -> Resource<Result<Option<GuestPageView>, ApiError>> {
+) -> ApiResource<Result<Option<GuestPageView>, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(
+    api_resource(
         move || (query(), cluster_version.get()),
         |(query, _)| async move {
             match query {
@@ -106,9 +107,9 @@ pub fn guest_page_resource(
 /// whenever the server announces a new cluster view.
 pub fn node_history_resource(
     node: impl Fn() -> String + Send + Sync + 'static,
-) -> Resource<Result<Vec<LoadPoint>, ApiError>> {
+) -> ApiResource<Result<Vec<LoadPoint>, ApiError>> {
     let cluster_version = cluster_version();
-    Resource::new(
+    api_resource(
         move || (node(), cluster_version.get()),
         |(node, _)| get_node_history(node),
     )
@@ -117,7 +118,7 @@ pub fn node_history_resource(
 /// Renders `render` with a projection's data, with the stale banner above it. Keeps the old
 /// content while a refresh loads (no flicker); an error replaces only this panel.
 pub fn with_data<T>(
-    data: Resource<Result<T, ApiError>>,
+    data: ApiResource<Result<T, ApiError>>,
     render: impl Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where

@@ -2,6 +2,7 @@
 //! "Restore" behind a confirmation (`?confirm=restore-<id>`) whose form posts [`RestoreBackup`]
 //! with the digest of the file it replaces. Works without JavaScript (links and a form).
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use plb_domain::calendar::format_datetime_utc;
@@ -27,10 +28,10 @@ pub fn ConfigBackups(
     /// Called after a restore wrote the file.
     on_restored: Callback<()>,
 ) -> impl IntoView {
-    let list = Resource::new(move || reload.get(), |_| list_backups());
+    let list = api_resource(move || reload.get(), |_| list_backups());
     let query = use_query_map();
     let shown = Memo::new(move |_| query.with(|q| q.get(BACKUP_PARAM)));
-    let detail = Resource::new(
+    let detail = api_resource(
         move || shown.get(),
         |id| async move {
             match id {

@@ -126,7 +126,11 @@ pub fn use_live_topic_after<T>(
             return;
         };
         let listener: registry::Listener = Rc::new(move |incoming: &Incoming| match incoming {
-            Incoming::Event(value) => match serde_json::from_value::<T::Event>(value.clone()) {
+            // Through bytes, not `from_value`: server functions decode these types with the
+            // byte reader already, so the WASM holds one deserializer per type, not two.
+            Incoming::Event(value) => match serde_json::to_vec(value)
+                .and_then(|bytes| serde_json::from_slice::<T::Event>(&bytes))
+            {
                 Ok(event) => on_update(TopicUpdate::Event(event)),
                 Err(error) => {
                     leptos::logging::warn!("live topic {}: unreadable event: {error}", T::NAME)
@@ -284,11 +288,12 @@ mod registry {
 
         /// Reads one message from the server.
         pub fn receive(&mut self, text: &str) -> Received {
-            let message = match serde_json::from_str::<ServerMessage<serde_json::Value>>(text) {
-                Ok(message) => message,
-                // A newer server may send what this client does not know: ignore it.
-                Err(_) => return Received::Nothing,
-            };
+            let message =
+                match serde_json::from_slice::<ServerMessage<serde_json::Value>>(text.as_bytes()) {
+                    Ok(message) => message,
+                    // A newer server may send what this client does not know: ignore it.
+                    Err(_) => return Received::Nothing,
+                };
             match message {
                 ServerMessage::Hello(hello) => Received::Hello {
                     uptime_seconds: hello.server.uptime_seconds,

@@ -2,6 +2,7 @@
 //! (so it shows without JavaScript) and then follows the live channel's `migrations` topic,
 //! whose events carry the newest moves themselves.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use plb_domain::live::MigrationsTopic;
 use plb_domain::migrations::MigrationRecord;
@@ -16,7 +17,7 @@ use crate::components::migration_widgets::{
 /// The recent-migrations card's content: loading, error and the live list.
 #[component]
 pub fn MigrationsFeed() -> impl IntoView {
-    let recent = Resource::new(|| (), |_| get_recent_migrations());
+    let recent = api_resource(|| (), |_| get_recent_migrations());
     view! {
         <Transition fallback=|| view! { <p class="plb-loading">"Loading migrations…"</p> }>
             {move || Suspend::new(async move {

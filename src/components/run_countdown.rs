@@ -2,6 +2,7 @@
 //! transport time, see `plb_domain::runs`), the run in progress, and how the last run ended.
 //! Shared by the dashboard's ProxLB card and the Service view.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use plb_domain::runs::{RunOutcome, RunState, RunSummary, SleepReason};
 use plb_domain::units::{format_clock_utc, format_duration, plural};
@@ -151,7 +152,7 @@ pub fn LastRunPanel(
     #[prop(into)]
     run: Signal<RunState>,
 ) -> impl IntoView {
-    let last = Resource::new(
+    let last = api_resource(
         move || run.with(|r| r.as_str()),
         |_| async move {
             crate::api::service::get_proxlb_overview()

@@ -1,5 +1,6 @@
 //! The server's version and uptime, at the foot of the sidebar.
 
+use crate::api::resource::ApiResource;
 use leptos::prelude::*;
 use plb_domain::units::format_duration;
 
@@ -9,7 +10,8 @@ use crate::components::live_status::LiveContext;
 /// Shows `ProxLB Web 0.1.0 · up 5m 2s`; the uptime follows the live channel's heartbeats.
 #[component]
 pub fn ServerBadge() -> impl IntoView {
-    let info = expect_context::<Resource<Result<plb_domain::ServerInfo, crate::error::ApiError>>>();
+    let info =
+        expect_context::<ApiResource<Result<plb_domain::ServerInfo, crate::error::ApiError>>>();
     let LiveContext { uptime_seconds, .. } = expect_context::<LiveContext>();
     view! {
         <Transition fallback=|| view! { <p class="plb-server-badge plb-muted">"Loading…"</p> }>

@@ -2,6 +2,7 @@
 //! next run and how the last run ended; live through the `service` and `runs` topics. A backend
 //! that cannot be used shows in this card only.
 
+use crate::api::resource::{api_resource, ApiResource};
 use leptos::prelude::*;
 use plb_domain::live::{RunsTopic, ServiceTopic};
 use plb_domain::ServerInfo;
@@ -15,8 +16,8 @@ use crate::error::ApiError;
 /// The card's content: loading, an error of its own, or the live state.
 #[component]
 pub fn ServiceCard() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_proxlb_overview());
-    let info = expect_context::<Resource<Result<ServerInfo, ApiError>>>();
+    let overview = api_resource(|| (), |_| get_proxlb_overview());
+    let info = expect_context::<ApiResource<Result<ServerInfo, ApiError>>>();
     view! {
         <Transition fallback=|| view! { <p class="plb-loading">"Asking ProxLB's backend…"</p> }>
             {move || Suspend::new(async move {

@@ -4,6 +4,7 @@
 //! The menu is a `<details>` disclosure and logging out is a plain form post, so both work
 //! without JavaScript.
 
+use crate::api::resource::{api_resource, ApiResource};
 use leptos::prelude::*;
 use plb_domain::auth::{AuthSource, CurrentUser, Role, LOGOUT_ACTION};
 
@@ -13,19 +14,19 @@ use crate::error::ApiError;
 /// The signed-in user (`None` when nobody is), shared through context. It is read once per page
 /// load: logging in and out are full page loads.
 #[derive(Clone, Copy, Debug)]
-pub struct CurrentUserResource(pub Resource<Result<Option<CurrentUser>, ApiError>>);
+pub struct CurrentUserResource(pub ApiResource<Result<Option<CurrentUser>, ApiError>>);
 
 /// Loads the current user and provides it to every view (the user menu, the login and account
 /// pages, and views that hide actions the user may not take).
 pub fn provide_current_user() {
-    provide_context(CurrentUserResource(Resource::new(
+    provide_context(CurrentUserResource(api_resource(
         || (),
         |_| get_current_user(),
     )));
 }
 
 /// The current user resource from context.
-pub fn use_current_user() -> Resource<Result<Option<CurrentUser>, ApiError>> {
+pub fn use_current_user() -> ApiResource<Result<Option<CurrentUser>, ApiError>> {
     expect_context::<CurrentUserResource>().0
 }
 

@@ -5,6 +5,7 @@
 //! go through the confirmation dialog ([`ConfirmDialog`]). Viewers do not see what they may not
 //! do; the server refuses it regardless.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -41,8 +42,8 @@ pub fn AccountPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeToken>::new();
     let change = ServerAction::<ChangePasswordForm>::new();
     // Refetched after a change made in place (with JavaScript).
-    let account = Resource::new(move || change.version().get(), |_| get_account());
-    let tokens = Resource::new(
+    let account = api_resource(move || change.version().get(), |_| get_account());
+    let tokens = api_resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_tokens(),
     );
@@ -53,7 +54,7 @@ pub fn AccountPage() -> impl IntoView {
             || matches!(change.value().get(), Some(Ok(())))
     });
     // A token created by a form post without JavaScript: its secret, handed over once.
-    let posted_token = Resource::new(
+    let posted_token = api_resource(
         move || new_token_key.get(),
         |key| async move {
             match key {

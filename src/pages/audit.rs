@@ -5,6 +5,7 @@
 //! (`/audit?actor=alice@pve&action=login_failed&result=failed&since=2026-01-31&before=120`) and
 //! works without JavaScript; with it, the router submits the form in place.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -111,7 +112,7 @@ pub fn AuditPage() -> impl IntoView {
     });
     // The page size is always sent: an all-`None` filter encodes as an empty form body, which
     // the server function cannot read back.
-    let page = Resource::new(
+    let page = api_resource(
         move || AuditFilter {
             limit: Some(PAGE_SIZE),
             ..filter.get()

@@ -2,6 +2,7 @@
 //! after), the guest explainer, the settings form with a what-if beside today's plan, and
 //! "Rebalance now" with live progress.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -27,7 +28,7 @@ pub fn BalancingPage() -> impl IntoView {
             .and_then(|from| from.parse::<usize>().ok())
             .unwrap_or(0)
     });
-    let data = Resource::new(move || moves_from, get_balancing_page);
+    let data = api_resource(move || moves_from, get_balancing_page);
     let user = use_current_user();
     // The form's what-if candidate, for "ask real ProxLB" (`None`: the saved settings).
     let ask_candidate = RwSignal::new(None);

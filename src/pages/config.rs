@@ -4,6 +4,7 @@
 //! otherwise). Without JavaScript the editor is a plain form and the outcome of a post comes
 //! back in the URL ([`OUTCOME_PARAM`]).
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -19,7 +20,7 @@ pub fn ConfigPage() -> impl IntoView {
     // which keeps the editor and its text as they are).
     let version = RwSignal::new(0u64);
     let listed = RwSignal::new(0u64);
-    let doc = Resource::new(move || version.get(), |_| get_config());
+    let doc = api_resource(move || version.get(), |_| get_config());
     let query = use_query_map();
     let outcome = Memo::new(move |_| query.with(|q| q.get(OUTCOME_PARAM)));
     // The digest of the file now: the one a save answered, else the loaded one.

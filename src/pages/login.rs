@@ -6,6 +6,7 @@
 //! seconds when logins are rate limited). The layout renders this route without the sidebar and
 //! top bar, and nothing on it needs a session.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -200,7 +201,7 @@ fn AlreadySignedIn(next: Memo<Option<String>>) -> impl IntoView {
 /// In demo mode: one click logs in as the demo user.
 #[component]
 fn DemoLogin(next: Memo<Option<String>>) -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_login_info());
+    let info = api_resource(|| (), |_| get_login_info());
     view! {
         <Transition>
             {move || Suspend::new(async move {

@@ -9,6 +9,7 @@
 //! older ones leave the view (they stay reachable through "Older lines"). Lines the server
 //! skipped for this tab are counted in a visible "lines dropped" counter.
 
+use crate::api::resource::{api_resource, ApiResource};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -106,7 +107,7 @@ pub fn LogsPage() -> impl IntoView {
     });
     // The page size is always sent: an all-`None` query encodes as an empty form body, which
     // the server function cannot read back.
-    let page = Resource::new(
+    let page = api_resource(
         move || LogQuery {
             limit: Some(PAGE_SIZE),
             ..query.get()
@@ -133,8 +134,8 @@ pub fn LogsPage() -> impl IntoView {
 /// the Service view goes red.
 #[component]
 fn SourceNote() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_proxlb_overview());
-    let info = expect_context::<Resource<Result<ServerInfo, ApiError>>>();
+    let overview = api_resource(|| (), |_| get_proxlb_overview());
+    let info = expect_context::<ApiResource<Result<ServerInfo, ApiError>>>();
     view! {
         <Transition>
             {move || Suspend::new(async move {

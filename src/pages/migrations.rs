@@ -7,6 +7,7 @@
 //! With JavaScript the page refetches when the live channel's `migrations` topic says the
 //! history changed.
 
+use crate::api::resource::api_resource;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -116,7 +117,7 @@ pub fn MigrationsPage() -> impl IntoView {
     });
     // The page size is always sent: an all-`None` filter encodes as an empty form body, which
     // the server function cannot read back.
-    let page = Resource::new(
+    let page = api_resource(
         move || {
             (
                 MigrationFilter {

@@ -7,6 +7,7 @@
 //! JavaScript the state follows the live channel's `service` and `runs` topics. A backend that
 //! cannot be used turns only this panel red, with the cause and what to do.
 
+use crate::api::resource::{api_resource, ApiResource};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -45,9 +46,9 @@ const ACTIONS: [ServiceAction; 4] = [
 pub fn ServicePage() -> impl IntoView {
     let act = ServerAction::<ActOnService>::new();
     // Loaded once: afterwards the live channel and the actions' answers keep it current.
-    let overview = Resource::new(|| (), |_| get_proxlb_overview());
+    let overview = api_resource(|| (), |_| get_proxlb_overview());
     let user = use_current_user();
-    let info = expect_context::<Resource<Result<ServerInfo, ApiError>>>();
+    let info = expect_context::<ApiResource<Result<ServerInfo, ApiError>>>();
 
     // With JavaScript a confirmed action closes its dialog by leaving the confirmation URL.
     let navigate = use_navigate();
