@@ -401,20 +401,24 @@ pub fn build_cluster_view(
         dry_run: false,
     });
 
+    // (running, all) VMs and containers per node, in one pass over the guests: counting per
+    // node scanned all 10,000 guests four times for each of 64 nodes.
+    let mut counts: std::collections::HashMap<&str, [(usize, usize); 2]> =
+        std::collections::HashMap::with_capacity(snapshot.nodes.len());
+    for guest in &snapshot.guests {
+        let slot = &mut counts.entry(guest.node.as_str()).or_default()
+            [usize::from(guest.kind == GuestKind::Ct)];
+        slot.0 += usize::from(guest.status == GuestStatus::Running);
+        slot.1 += 1;
+    }
     let nodes: Vec<NodeRow> = snapshot
         .nodes
         .iter()
         .map(|node| {
             let count = |kind: GuestKind| {
-                let on_node = snapshot
-                    .guests
-                    .iter()
-                    .filter(|g| g.node == node.name && g.kind == kind);
-                let running = on_node
-                    .clone()
-                    .filter(|g| g.status == GuestStatus::Running)
-                    .count();
-                (running, on_node.count())
+                counts.get(node.name.as_str()).map_or((0, 0), |per_kind| {
+                    per_kind[usize::from(kind == GuestKind::Ct)]
+                })
             };
             let maintenance = decision.maintenance.node(&node.name);
             NodeRow {

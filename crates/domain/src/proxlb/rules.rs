@@ -6,7 +6,7 @@
 //! name (a duplicate replaces the earlier guest but keeps its position); HA rules are read only
 //! when every kept node runs PVE ≥ 9.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -249,7 +249,11 @@ impl ProxlbView {
 
     /// Whether a kept node is in maintenance (unknown nodes are not).
     pub fn node_in_maintenance(&self, name: &str) -> bool {
-        self.node(name).is_some_and(|n| n.maintenance)
+        // Names are compared only for nodes in maintenance (usually none): this is asked for
+        // every guest, and node names are unique in a cluster.
+        self.nodes
+            .iter()
+            .any(|n| n.maintenance && n.node.name == name)
     }
 
     /// A kept guest by name.
@@ -745,28 +749,7 @@ impl RulesView {
                 });
             }
         }
-        // Member sets, so the overlap test is linear in the members (pools hold thousands).
-        let anti_members: Vec<HashSet<&str>> = anti_affinity_groups
-            .iter()
-            .map(|anti| anti.members.iter().map(String::as_str).collect())
-            .collect();
-        for affinity in &affinity_groups {
-            for (anti, members) in anti_affinity_groups.iter().zip(&anti_members) {
-                let shared: Vec<String> = affinity
-                    .effective_members
-                    .iter()
-                    .filter(|m| members.contains(m.as_str()))
-                    .cloned()
-                    .collect();
-                if shared.len() > 1 {
-                    conflicts.push(Conflict::AffinityAndAntiAffinityOverlap {
-                        affinity_group: affinity.name.clone(),
-                        anti_affinity_group: anti.name.clone(),
-                        guests: shared,
-                    });
-                }
-            }
-        }
+        conflicts.extend(affinity_overlaps(&affinity_groups, &anti_affinity_groups));
 
         let pool_rules: Vec<PoolRuleView> = config
             .balancing
@@ -839,6 +822,46 @@ impl RulesView {
             warnings,
         }
     }
+}
+
+/// Affinity groups that share more than one guest with an anti-affinity group, in the order of
+/// the affinity groups, then of the anti-affinity groups; the shared guests in the affinity
+/// group's member order.
+///
+/// Linear in the members: each guest's anti-affinity groups are looked up once, instead of one
+/// set lookup per member of every pair of groups (549 × 467 pairs at 64 nodes / 10,000 guests).
+fn affinity_overlaps(
+    affinity_groups: &[GroupView],
+    anti_affinity_groups: &[GroupView],
+) -> Vec<Conflict> {
+    let mut anti_groups_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, anti) in anti_affinity_groups.iter().enumerate() {
+        for member in &anti.members {
+            let groups = anti_groups_of.entry(member.as_str()).or_default();
+            if groups.last() != Some(&index) {
+                groups.push(index);
+            }
+        }
+    }
+    let mut conflicts = Vec::new();
+    for affinity in affinity_groups {
+        let mut shared: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for member in &affinity.effective_members {
+            for &index in anti_groups_of.get(member.as_str()).into_iter().flatten() {
+                shared.entry(index).or_default().push(member.clone());
+            }
+        }
+        for (index, guests) in shared {
+            if guests.len() > 1 {
+                conflicts.push(Conflict::AffinityAndAntiAffinityOverlap {
+                    affinity_group: affinity.name.clone(),
+                    anti_affinity_group: anti_affinity_groups[index].name.clone(),
+                    guests,
+                });
+            }
+        }
+    }
+    conflicts
 }
 
 /// A current affinity or anti-affinity violation (what `validate_affinity_map` detects).
@@ -1402,5 +1425,67 @@ pub(crate) mod tests {
             node: "pve3".into()
         }));
         assert_eq!(violations.len(), 3);
+    }
+
+    /// The overlap as its definition reads: every pair of groups, one set lookup per member.
+    fn pairwise_overlaps(affinity: &[GroupView], anti: &[GroupView]) -> Vec<Conflict> {
+        let mut conflicts = Vec::new();
+        for group in affinity {
+            for other in anti {
+                let members: std::collections::HashSet<&str> =
+                    other.members.iter().map(String::as_str).collect();
+                let shared: Vec<String> = group
+                    .effective_members
+                    .iter()
+                    .filter(|m| members.contains(m.as_str()))
+                    .cloned()
+                    .collect();
+                if shared.len() > 1 {
+                    conflicts.push(Conflict::AffinityAndAntiAffinityOverlap {
+                        affinity_group: group.name.clone(),
+                        anti_affinity_group: other.name.clone(),
+                        guests: shared,
+                    });
+                }
+            }
+        }
+        conflicts
+    }
+
+    fn group(kind: GroupKind, index: usize, members: &[u8]) -> GroupView {
+        let members: Vec<String> = members.iter().map(|m| format!("g{m}")).collect();
+        GroupView {
+            name: format!("{kind:?}{index}"),
+            kind,
+            sources: Vec::new(),
+            effective_members: members.clone(),
+            members,
+            nodes: Vec::new(),
+        }
+    }
+
+    proptest::proptest! {
+        /// The indexed overlap finds exactly the pairwise conflicts, in the same order, also with
+        /// a guest listed twice in a group.
+        #[test]
+        fn affinity_overlaps_equal_the_pairwise_definition(
+            affinity in proptest::collection::vec(proptest::collection::vec(0u8..12, 0..6), 0..6),
+            anti in proptest::collection::vec(proptest::collection::vec(0u8..12, 0..6), 0..6),
+        ) {
+            let affinity: Vec<GroupView> = affinity
+                .iter()
+                .enumerate()
+                .map(|(i, m)| group(GroupKind::Affinity, i, m))
+                .collect();
+            let anti: Vec<GroupView> = anti
+                .iter()
+                .enumerate()
+                .map(|(i, m)| group(GroupKind::AntiAffinity, i, m))
+                .collect();
+            proptest::prop_assert_eq!(
+                affinity_overlaps(&affinity, &anti),
+                pairwise_overlaps(&affinity, &anti)
+            );
+        }
     }
 }

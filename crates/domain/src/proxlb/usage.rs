@@ -270,6 +270,17 @@ pub fn guest_usage(guest: &ViewGuest) -> GuestUsage {
 
 /// Node figures right after collection and `set_node_assignments`, before hot marking.
 pub fn node_usages(view: &ProxlbView, balancing: &BalancingConfig) -> Vec<NodeUsage> {
+    // Assigned CPUs, memory and disk per node, summed in guest order as ProxLB does, in one pass
+    // over the guests (a scan of every guest per node compared 640,000 names at 64 nodes).
+    let mut assigned: std::collections::HashMap<&str, [f64; 3]> =
+        std::collections::HashMap::with_capacity(view.nodes.len());
+    for guest in &view.guests {
+        let g = &guest.guest;
+        let sums = assigned.entry(g.node.as_str()).or_insert([0.0; 3]);
+        sums[0] += f64::from(g.cpus);
+        sums[1] += g.mem_total as f64;
+        sums[2] += g.disk_total as f64;
+    }
     view.nodes
         .iter()
         .map(|vn| {
@@ -321,11 +332,10 @@ pub fn node_usages(view: &ProxlbView, balancing: &BalancingConfig) -> Vec<NodeUs
                 pressure_hot: false,
                 reservation,
             };
-            for guest in view.guests.iter().filter(|g| g.guest.node == n.name) {
-                let g = &guest.guest;
-                usage.cpu.assigned += f64::from(g.cpus);
-                usage.memory.assigned += g.mem_total as f64;
-                usage.disk.assigned += g.disk_total as f64;
+            if let Some([cpus, memory, disk]) = assigned.get(n.name.as_str()) {
+                usage.cpu.assigned += cpus;
+                usage.memory.assigned += memory;
+                usage.disk.assigned += disk;
             }
             for resource in Resource::ALL {
                 let r = usage.resource_mut(resource);
