@@ -5,7 +5,7 @@
 //! former with `serde_json::from_str` and server functions decode the latter with
 //! `serde_json::from_slice`: two readers, so the WASM held every shipped type's deserializer
 //! twice. [`JsonBytes`] decodes hydration data through the same byte reader, so each type is
-//! compiled once (docs/benchmarks.md, "WASM").
+//! compiled once (docs/benchmarks.md, "One JSON reader in the client").
 
 use leptos::prelude::Resource;
 use leptos::server::codee::{Decoder, Encoder};
