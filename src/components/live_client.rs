@@ -288,6 +288,7 @@ mod registry {
 
         /// Reads one message from the server.
         pub fn receive(&mut self, text: &str) -> Received {
+            // The byte reader, as everywhere in the client (src/api/resource.rs says why).
             let message =
                 match serde_json::from_slice::<ServerMessage<serde_json::Value>>(text.as_bytes()) {
                     Ok(message) => message,
