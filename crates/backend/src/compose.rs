@@ -47,12 +47,12 @@ impl Ports {
     }
 }
 
-/// Builds the application state on the real adapters and starts the cluster service and the
-/// database pruner. Call it inside a tokio runtime (both are spawned on it). An unusable cluster
-/// configuration is not an error: the views say what to set until it is fixed and
-/// [`ClusterService::reconnect`] is called. The database, the install secret and the local
-/// admin under `settings.data_dir` are needed, though: without them nobody could log in, so
-/// that is an error (its message names the file).
+/// Builds the application state on the real adapters and starts the cluster service, the
+/// database pruner and the release of stale balancing evaluations. Call it inside a tokio
+/// runtime (they are spawned on it). An unusable cluster configuration is not an error: the
+/// views say what to set until it is fixed and [`ClusterService::reconnect`] is called. The
+/// database, the install secret and the local admin under `settings.data_dir` are needed,
+/// though: without them nobody could log in, so that is an error (its message names the file).
 pub async fn wire(settings: Settings) -> Result<AppState, Error> {
     let ports = Ports::production(&settings);
     wire_with(settings, ports).await
@@ -125,6 +125,7 @@ pub async fn wire_with(settings: Settings, ports: Ports) -> Result<AppState, Err
         Arc::clone(&ports.clock),
         settings.utc_offset_minutes * 60,
     );
+    balancing.spawn_baseline_release(shutdown.clone());
     Ok(AppState::new(AppServices {
         settings: Arc::new(settings),
         clock: ports.clock,

@@ -29,6 +29,7 @@ use plb_domain::proxlb::maintenance::maintenance_overview;
 use plb_domain::proxlb::what_if::what_if_projected;
 use plb_domain::proxlb::{ClusterSnapshot, ProxLbConfig};
 use plb_domain::view::local_time;
+use tokio_util::sync::CancellationToken;
 
 use self::baseline::{Baseline, BaselineCache, Key};
 
@@ -90,6 +91,22 @@ impl BalancingService {
             ask: ask::AskSlot::default(),
             what_ifs: Arc::new(tokio::sync::Semaphore::new(1)),
         }
+    }
+
+    /// Lets today's evaluation go whenever the poller publishes newer data, until `shutdown`:
+    /// it is only ever reused for the data it was built from. Call inside a tokio runtime.
+    pub fn spawn_baseline_release(&self, shutdown: CancellationToken) {
+        let cluster = self.cluster.clone();
+        tokio::spawn(baseline::release_when_polled(
+            self.baseline.clone(),
+            self.cluster.subscribe(),
+            move || {
+                cluster
+                    .snapshot()
+                    .and_then(|snapshot| snapshot.data.clone())
+            },
+            shutdown,
+        ));
     }
 
     /// The file, parsed as ProxLB's typed configuration (blocking file IO off the workers).
@@ -176,21 +193,21 @@ impl BalancingService {
                 detail: "no cluster snapshot yet".to_owned(),
             });
         };
-        let key = Key {
-            data,
-            digest: typed.digest.0,
-            now: self.local_now(),
-        };
+        let now = self.local_now();
+        let key = Key::new(&data, typed.digest.0, now);
         let cache = self.baseline.clone();
         let config = typed.config.clone();
         let inputs = meta(&snapshot).balancing_inputs;
+        // Not held past the build: the cache keeps only a weak reference to the poll data.
+        drop(snapshot);
         let baseline = tokio::task::spawn_blocking(move || {
-            cache.get_or_build(key, |key| {
-                let domain = to_domain(&key.data);
+            cache.get_or_build(key, || {
+                let domain = to_domain(&data);
+                drop(data);
                 let evaluation = evaluate_full(EvaluationInput {
                     snapshot: &domain,
                     config: &config,
-                    now: key.now,
+                    now,
                     dry_run: false,
                 });
                 Baseline {
@@ -198,7 +215,7 @@ impl BalancingService {
                     projection: evaluation.balancing_projection(),
                     evaluation,
                     inputs,
-                    now: key.now,
+                    now,
                 }
             })
         })
