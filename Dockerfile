@@ -47,12 +47,9 @@ COPY --from=site /site /app/site
 
 # Settings are environment variables (README, "Configuration"); these are the image's defaults.
 # Everything the server writes, temporary files included, goes under the data volume, so the
-# root filesystem can be read-only (`docker run --read-only`). GLIBC_TUNABLES: a fixed mmap
-# threshold, two malloc arenas and an early trim keep the server's memory near its idle size
-# under load at 10,000 guests (81 MB peak instead of 119 MB, and 77 MB instead of 153 MB once
-# the load stops; docs/benchmarks.md). The static binary reads them like a dynamic one.
-ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=262144:glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=1048576 \
-    HOST=0.0.0.0 \
+# root filesystem can be read-only (`docker run --read-only`). The server's allocator settings
+# are compiled into the binary (.cargo/config.toml, JEMALLOC_SYS_WITH_MALLOC_CONF).
+ENV HOST=0.0.0.0 \
     PORT=8080 \
     LEPTOS_SITE_ROOT=/app/site \
     PROXLB_CONFIG=/etc/proxlb/proxlb.yaml \

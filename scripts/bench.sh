@@ -155,11 +155,8 @@ port_free() {
 
 # start_production_server: the large cluster as a deployment sees it: pve-sim in its own
 # process (target/release/pve-sim) and the release server reading a ProxLB config that points
-# at it, started with the malloc settings the image and the systemd unit ship
-# (PRODUCTION_TUNABLES), signed in as a Proxmox user.
+# at it, signed in as a Proxmox user.
 SIM_BIN=target/release/pve-sim
-# The malloc settings of the Dockerfile and deploy/proxlb-web.service (docs/benchmarks.md says why).
-PRODUCTION_TUNABLES=$(sed -n 's/.*GLIBC_TUNABLES=\([^ ]*\).*/\1/p' Dockerfile | head -1)
 SIM_PORT="${BENCH_SIM_PORT:-3171}"
 start_production_server() {
   port_free "$BENCH_PORT" && port_free "$SIM_PORT" || return 1
@@ -193,7 +190,7 @@ YAML
   chmod 0600 "$SERVER_DATA/proxlb.yaml"
   LOGIN_FORM=(--data-urlencode username=root --data-urlencode realm=pam
     --data-urlencode "password=$(sed -n 's|^login: root@pam / ||p' target/bench-sim.log)")
-  env GLIBC_TUNABLES="$PRODUCTION_TUNABLES" PROXLB_CONFIG="$SERVER_DATA/proxlb.yaml" PROXLB_SERVICE=none \
+  env PROXLB_CONFIG="$SERVER_DATA/proxlb.yaml" PROXLB_SERVICE=none \
     PROXLB_WEB_POLL_SECONDS="$POLL_SECONDS" PROXLB_WEB_DATA="$SERVER_DATA/data" \
     HOST=127.0.0.1 PORT="$BENCH_PORT" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
     "$BIN" >"target/bench-server-production.log" 2>&1 &
@@ -360,8 +357,7 @@ wrk_part() {
           echo
           echo "The demo above keeps its simulated cluster in the server's process (its model and its RRD synthesis"
           echo "count in the server's RSS). Here \`target/release/pve-sim --scenario large\` serves the same cluster as a"
-          echo "Proxmox VE would, and the server reads a ProxLB config that points at it, started with the malloc settings"
-          echo "the image and the systemd unit ship (\`GLIBC_TUNABLES=$PRODUCTION_TUNABLES\`), signed in as a Proxmox user."
+          echo "Proxmox VE would, and the server reads a ProxLB config that points at it, signed in as a Proxmox user."
           echo
           wrk_scenario production ""
           ;;

@@ -308,12 +308,13 @@ healthy() { # the image's HEALTHCHECK (proxlb-web --healthcheck) reports healthy
   return 1
 }
 check "the image's health check reports healthy" healthy
-malloc_tunables() { # the server runs with the image's malloc settings (docs/benchmarks.md)
+jemalloc() { # the static binary runs on jemalloc with its compiled-in settings: the purging
+  # thread that `background_thread:true` starts is there (docs/benchmarks.md, "jemalloc")
   local pid
   pid=$(docker inspect -f '{{.State.Pid}}' "$CONTAINER") || return 1
-  tr '\0' '\n' <"/proc/$pid/environ" | grep '^GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold='
+  grep -qx 'jemalloc_bg_thd' /proc/"$pid"/task/*/comm
 }
-check "the server runs with the image's malloc settings (GLIBC_TUNABLES)" malloc_tunables
+check "the server runs on jemalloc with its purging thread" jemalloc
 no_secret() { # the demo's Proxmox token secret, the initial admin password and the session
   # secret appear in no answer and no log line
   local secrets secret path
