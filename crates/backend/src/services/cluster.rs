@@ -427,11 +427,12 @@ impl ViewBuilder {
 /// Turns every snapshot of one generation into a view until cancelled, replaced, or the poller
 /// stops.
 ///
-/// The build runs on tokio's blocking pool, not here: at 64 nodes and 10,000 guests the
-/// conversion and ProxLB's decision take long enough to stall every request queued behind them
-/// on this worker. One build at a time, awaited before the next snapshot is taken, so the views
-/// of one generation are published in snapshot order; snapshots that arrive meanwhile coalesce
-/// in the watch channel and only the newest is built.
+/// The build runs right here, on the poller's own thread ([`PollerThread`]): at 64 nodes and
+/// 10,000 guests the conversion and ProxLB's decision take long enough to stall every request
+/// queued behind them on a request worker or the blocking pool the workers share. One build at
+/// a time, finished before the next snapshot is taken, so the views of one generation are
+/// published in snapshot order; snapshots that arrive meanwhile coalesce in the watch channel
+/// and only the newest is built.
 async fn follow(
     service: Weak<Inner>,
     id: u64,
