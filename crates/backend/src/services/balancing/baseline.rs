@@ -6,7 +6,7 @@
 //! At 10,000 guests a baseline holds about 30 MB (the domain model and ProxLB's replayed
 //! calculation), and the poll data it was built from about 10 MB more. So the cache never keeps
 //! poll data alive (the key holds it weakly), lets a baseline go before building its successor
-//! (the two never sit in memory side by side), and lets it go as soon as the poller publishes
+//! (it never holds the two at once), and lets it go as soon as the poller publishes
 //! newer data ([`release_when_polled`]): after the last balancing request the server falls back
 //! to its idle size.
 
@@ -81,8 +81,8 @@ pub struct BaselineCache {
 
 impl BaselineCache {
     /// The baseline for `key`, built with `build` when the kept one is for other inputs. The
-    /// kept one is let go first, so both are never held at once; the lock is not held while
-    /// building: two callers may both build once after a change, which costs time, never
+    /// kept one is let go first, so the cache never holds both at once; the lock is not held
+    /// while building: two callers may both build once after a change, which costs time, never
     /// correctness.
     pub fn get_or_build(&self, key: Key, build: impl FnOnce() -> Baseline) -> Arc<Baseline> {
         let stale = {
