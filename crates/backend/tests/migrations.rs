@@ -378,8 +378,11 @@ async fn moves_on_the_simulator_are_recorded_with_their_task_initiator_and_durat
     // 1. A person moves web02 in the Proxmox UI: only the task list knows.
     let upid = migrate(101, plb_pve_sim::GuestKind::Vm, "pve2", "alice@pve");
     sim.advance(Duration::from_secs(30));
+    // The target comes from the guest's node in the snapshot (rule 5). A poll may read the
+    // resources just before the move ends and the task list just after; the next poll then
+    // fills it in, so wait for it.
     let person = record_for(&service, &cluster, 101, |r| {
-        r.outcome == MigrationOutcome::Succeeded
+        r.outcome == MigrationOutcome::Succeeded && r.target.is_some()
     })
     .await;
     assert_eq!(person.upid.as_deref(), Some(upid.as_str()));
@@ -431,7 +434,7 @@ async fn moves_on_the_simulator_are_recorded_with_their_task_initiator_and_durat
     cluster.request_refresh();
     sim.advance(Duration::from_secs(30));
     let ha = record_for(&service, &cluster, 102, |r| {
-        r.outcome == MigrationOutcome::Succeeded
+        r.outcome == MigrationOutcome::Succeeded && r.target.is_some()
     })
     .await;
     assert_eq!(ha.ha_upid.as_deref(), Some(request.as_str()));

@@ -151,6 +151,39 @@ fn a_move_seen_only_in_the_log_succeeds_by_inference_at_the_end_of_the_run() {
 }
 
 #[test]
+fn a_task_polled_before_its_guest_arrives_gets_its_target_from_the_next_poll() {
+    // One poll reads the resources and the task list concurrently: the task may be finished
+    // while the guest still shows on its source node.
+    let mut w = World::new();
+    let t = task(
+        "pve2",
+        TaskKind::Qmigrate,
+        100,
+        "alice@pve",
+        T0,
+        Some((T0 + 12_000, "OK")),
+    );
+    assert!(w.task(&t));
+    let row = w.only();
+    assert_eq!(row.outcome, Outcome::Succeeded);
+    assert_eq!(row.target, None, "the guest is still on its source");
+
+    w.guests = Guests::default();
+    w.guests.insert(
+        100,
+        GuestInfo {
+            name: "web1".into(),
+            node: Some("pve3".into()),
+            kind: GuestKind::Vm,
+            ha_managed: false,
+        },
+    );
+    assert!(w.task(&t), "the next poll sees where it went");
+    assert_eq!(w.only().target.as_deref(), Some("pve3"));
+    assert!(!w.task(&t), "and then nothing changes");
+}
+
+#[test]
 fn a_move_seen_only_in_the_task_list_is_a_persons_with_the_target_from_the_snapshot() {
     let w = World::new();
     let t = task(
