@@ -377,6 +377,26 @@ fn read_masks_secrets_and_a_submitted_mask_keeps_them_byte_for_byte() {
 }
 
 #[test]
+fn saving_the_text_as_loaded_writes_nothing_and_takes_no_backup() {
+    let f = fixture(&sample());
+    let svc = service(&f);
+    let view = svc.view(&ctx()).unwrap();
+    let saved = svc.save_text(&view.digest, &view.text, &ctx()).unwrap();
+    assert_eq!(saved.digest, None, "nothing changed");
+    assert!(saved.outcome.is_none());
+    assert_eq!(fs::read_to_string(&f.path).unwrap(), sample());
+    assert!(
+        svc.backups().unwrap().is_empty(),
+        "no backup of an unchanged file"
+    );
+    // A real change after it is written as usual.
+    let edited = view.text.replace("timeout: 10", "timeout: 30");
+    let saved = svc.save_text(&view.digest, &edited, &ctx()).unwrap();
+    assert!(saved.digest.is_some());
+    assert_eq!(svc.backups().unwrap().len(), 1);
+}
+
+#[test]
 fn a_stale_digest_is_a_conflict_with_a_masked_diff_and_nothing_is_written() {
     let f = fixture(&sample());
     let svc = service(&f);

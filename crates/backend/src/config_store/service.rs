@@ -245,6 +245,19 @@ impl ConfigService {
         let current = self.store.read()?;
         let submitted = with_line_endings_of(submitted, &current.text);
         let text = edit::unmask(&submitted, &current.text)?;
+        if text == current.text {
+            // The file already says this: no write, no backup, no new digest (the editor
+            // answers "nothing changed"). A file ProxLB would reject is still refused.
+            let report = check(&text, ctx);
+            if !report.accepted() {
+                return Err(ConfigError::Rejected(report));
+            }
+            return Ok(Saved {
+                digest: None,
+                outcome: None,
+                warnings: report.warnings,
+            });
+        }
         self.commit(base, &text, ctx)
     }
 
