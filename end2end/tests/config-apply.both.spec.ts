@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test, expect } from "./fixtures";
+import { openConfigEditor } from "./config-editor";
 import { proxlbRunning, status } from "./proxlb";
 import { serverDataDir } from "./sim";
 
@@ -18,11 +19,15 @@ test("save and reload keeps ProxLB's process; save and restart starts a new one"
   const pid = (await status(page)).service.pid;
   expect(pid).not.toBeNull();
 
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   const text = await page.getByTestId("config-text").inputValue();
-  await page.getByTestId("config-text").fill(text.replace(/balanciness: \d+/, "balanciness: 12"));
+  const edited = text.replace(/balanciness: \d+/, "balanciness: 12");
+  expect(edited).not.toBe(text);
+  await page.getByTestId("config-text").fill(edited);
   if (scripted) {
     await page.getByTestId("config-save").click();
+    // The pending change is the edit: the editor took the typed text.
+    await expect(page.getByTestId("config-diff")).toContainText("+  balanciness: 12");
     await expect(page.getByTestId("config-apply-advice")).toContainText("Reload: ProxLB applies it after its current sleep");
     await page.getByTestId("config-save-reload").click();
     await expect(page.getByTestId("config-notice")).toContainText("ProxLB was reloaded");
@@ -35,7 +40,7 @@ test("save and reload keeps ProxLB's process; save and restart starts a new one"
   expect((await status(page)).service.pid).toBe(pid);
 
   // Back to the demo's value, with a restart this time.
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   await page.getByTestId("config-text").fill(text);
   if (scripted) {
     await page.getByTestId("config-save").click();

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test, expect } from "./fixtures";
+import { openConfigEditor } from "./config-editor";
 
 // The Configuration view and the node toggles against the demo's real config file (demo mode
 // writes it under the data directory). The rich editor (diff before save, validation issues
@@ -29,7 +30,7 @@ test("edit, see the diff, save: only the edited value changes and the secret sta
   const before = onDisk();
   const secret = before.match(/token_secret:\s*(\S+)/)?.[1];
   expect(secret).toBeTruthy();
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   const editor = page.getByTestId("config-text");
   await expect(editor).toBeVisible();
   const text = await editor.inputValue();
@@ -67,7 +68,7 @@ test("edit, see the diff, save: only the edited value changes and the secret sta
 test("a validation error is shown with its line and marks it in the gutter", async ({ page, javaScriptEnabled }) => {
   test.skip(javaScriptEnabled === false, "Validate answers in place with JavaScript");
   const before = onDisk();
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   const editor = page.getByTestId("config-text");
   const text = await editor.inputValue();
   const lines = text.split("\n");
@@ -119,7 +120,7 @@ test("maintenance toggle asks first, says what ProxLB will do, then writes the l
 test("a backup shows its diff and restores the file it holds", async ({ page, javaScriptEnabled }) => {
   const before = onDisk();
   // A save makes a backup of the file as it was.
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   const editor = page.getByTestId("config-text");
   const text = await editor.inputValue();
   await editor.fill(text.replace(/balanciness: \d+/, "balanciness: 13"));
@@ -133,7 +134,7 @@ test("a backup shows its diff and restores the file it holds", async ({ page, ja
   expect(onDisk()).toContain("balanciness: 13");
   // The newest backup (first row) is the file before that save: its diff to the current file
   // adds the new value, and restoring it (after a confirmation) brings the old file back.
-  await page.goto("/config");
+  await openConfigEditor(page, javaScriptEnabled);
   const newest = page.getByTestId("config-backups").locator("tbody tr").first();
   await newest.getByRole("link", { name: "Diff" }).click();
   await expect(page.getByTestId("config-backup-diff")).toContainText("+  balanciness: 13");
