@@ -2,10 +2,9 @@ import { expect, type Locator, type Page } from "@playwright/test";
 
 /**
  * Opens the Configuration view and returns its text area. With JavaScript on, returns only once
- * the editor itself has hydrated (its Validate button shows, an effect of the editor's own): the
- * editor sits in a transition over its data and may hydrate after `<html data-hydrated>`, and
- * text typed into the server-rendered text area before then is replaced by the file as loaded
- * (a CI run saved the unedited text that way).
+ * the editor itself runs (its Validate button shows, an effect of the editor's own), not only the
+ * app: a CI-like run once saved the unedited text after typing into the editor right after
+ * `<html data-hydrated>`, for a reason not found yet.
  */
 export async function openConfigEditor(page: Page, javaScriptEnabled: boolean | undefined): Promise<Locator> {
   await page.goto("/config");
