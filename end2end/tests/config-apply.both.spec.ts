@@ -19,11 +19,11 @@ test("save and reload keeps ProxLB's process; save and restart starts a new one"
   const pid = (await status(page)).service.pid;
   expect(pid).not.toBeNull();
 
-  await openConfigEditor(page, javaScriptEnabled);
-  const text = await page.getByTestId("config-text").inputValue();
+  const editor = await openConfigEditor(page, javaScriptEnabled);
+  const text = await editor.inputValue();
   const edited = text.replace(/balanciness: \d+/, "balanciness: 12");
   expect(edited).not.toBe(text);
-  await page.getByTestId("config-text").fill(edited);
+  await editor.fill(edited);
   if (scripted) {
     await page.getByTestId("config-save").click();
     // The pending change is the edit: the editor took the typed text.
@@ -41,7 +41,7 @@ test("save and reload keeps ProxLB's process; save and restart starts a new one"
 
   // Back to the demo's value, with a restart this time.
   await openConfigEditor(page, javaScriptEnabled);
-  await page.getByTestId("config-text").fill(text);
+  await editor.fill(text);
   if (scripted) {
     await page.getByTestId("config-save").click();
     await page.getByTestId("config-save-restart").click();

@@ -30,8 +30,7 @@ test("edit, see the diff, save: only the edited value changes and the secret sta
   const before = onDisk();
   const secret = before.match(/token_secret:\s*(\S+)/)?.[1];
   expect(secret).toBeTruthy();
-  await openConfigEditor(page, javaScriptEnabled);
-  const editor = page.getByTestId("config-text");
+  const editor = await openConfigEditor(page, javaScriptEnabled);
   await expect(editor).toBeVisible();
   const text = await editor.inputValue();
   // The secret never reaches the browser: the editor shows the fixed mask.
@@ -68,8 +67,7 @@ test("edit, see the diff, save: only the edited value changes and the secret sta
 test("a validation error is shown with its line and marks it in the gutter", async ({ page, javaScriptEnabled }) => {
   test.skip(javaScriptEnabled === false, "Validate answers in place with JavaScript");
   const before = onDisk();
-  await openConfigEditor(page, javaScriptEnabled);
-  const editor = page.getByTestId("config-text");
+  const editor = await openConfigEditor(page, javaScriptEnabled);
   const text = await editor.inputValue();
   const lines = text.split("\n");
   const broken = lines.findIndex((l) => /method:/.test(l));
@@ -120,8 +118,7 @@ test("maintenance toggle asks first, says what ProxLB will do, then writes the l
 test("a backup shows its diff and restores the file it holds", async ({ page, javaScriptEnabled }) => {
   const before = onDisk();
   // A save makes a backup of the file as it was.
-  await openConfigEditor(page, javaScriptEnabled);
-  const editor = page.getByTestId("config-text");
+  const editor = await openConfigEditor(page, javaScriptEnabled);
   const text = await editor.inputValue();
   await editor.fill(text.replace(/balanciness: \d+/, "balanciness: 13"));
   await page.getByTestId("config-save").click();
