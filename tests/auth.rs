@@ -289,6 +289,62 @@ async fn a_foreign_host_is_refused_when_hosts_are_listed() {
     assert_ne!(app.send(request).await.0, StatusCode::MISDIRECTED_REQUEST);
 }
 
+/// The front door's steps run in their documented order (`src/server/front_door.rs`): each
+/// request below fails two checks, and the answer is the outer one's. Every refusal carries the
+/// security headers, which wrap them all.
+#[tokio::test]
+async fn the_request_checks_run_in_their_order() {
+    let mut settings = Settings::default();
+    settings.access.allowed_hosts = vec!["plb.example".parse().unwrap()];
+    let app = TestApp::start(settings).await;
+    let signed_out_post = |host: &str| {
+        Request::post("/api/tokens")
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, "application/json")
+    };
+    // The Host before the origin: a foreign host's cross-site write is misdirected.
+    let request = signed_out_post("evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    let misdirected = app.send(request).await;
+    // The origin before sign-in: a signed-out cross-site write learns nothing of the session.
+    let request = signed_out_post("plb.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    let cross_site = app.send(request).await;
+    // Sign-in before the body limit: an anonymous upload is refused before its size matters.
+    let request = signed_out_post("plb.example")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_LENGTH, 2 * 1024 * 1024)
+        .body(Body::from("x"))
+        .unwrap();
+    let anonymous = app.send(request).await;
+    // Signed in, the same upload meets the body limit.
+    let request = app
+        .request(Method::POST, "/api/tokens")
+        .header(header::HOST, "plb.example")
+        .header(header::CONTENT_LENGTH, 2 * 1024 * 1024)
+        .body(Body::from("x"))
+        .unwrap();
+    let too_large = app.send(request).await;
+    let answers = [
+        (misdirected, StatusCode::MISDIRECTED_REQUEST),
+        (cross_site, StatusCode::FORBIDDEN),
+        (anonymous, StatusCode::UNAUTHORIZED),
+        (too_large, StatusCode::PAYLOAD_TOO_LARGE),
+    ];
+    for ((status, headers, body), expected) in answers {
+        assert_eq!(status, expected, "{body}");
+        assert!(
+            headers.contains_key(header::CONTENT_SECURITY_POLICY),
+            "{headers:?}"
+        );
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Logins
 

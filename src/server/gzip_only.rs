@@ -6,29 +6,25 @@
 //! the request accepts neither `gzip` nor `br`; everything else goes on to the static file
 //! handler untouched (it serves the precompressed copies itself).
 
+use std::future::Future;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The site's root folder (`LEPTOS_SITE_ROOT`), for [`decompress_when_needed`].
-#[derive(Clone, Debug)]
-pub struct SiteRoot(pub Arc<PathBuf>);
-
-/// Serves `<file>.gz` decompressed when `<file>` is missing and the client takes no encoding.
-pub async fn decompress_when_needed(
-    State(root): State<SiteRoot>,
+/// Serves `<file>.gz` decompressed when `<file>` is missing and the client takes no encoding;
+/// `root` is the site's root folder (`LEPTOS_SITE_ROOT`), `next` the rest of the request's way.
+pub async fn decompress_when_needed<Fut: Future<Output = Response>>(
+    root: &Path,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    let Some(file) = wanted_plain_file(&root.0, &request) else {
-        return next.run(request).await;
+    let Some(file) = wanted_plain_file(root, &request) else {
+        return next(request).await;
     };
     let compressed = file.with_file_name(format!(
         "{}.gz",
@@ -37,7 +33,7 @@ pub async fn decompress_when_needed(
     if tokio::fs::try_exists(&file).await.unwrap_or(true)
         || !tokio::fs::try_exists(&compressed).await.unwrap_or(false)
     {
-        return next.run(request).await;
+        return next(request).await;
     }
     let head = request.method() == Method::HEAD;
     let decoded = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {

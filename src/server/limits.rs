@@ -1,12 +1,12 @@
 //! Per-request limits, as router middleware: how long a handler may take and how large a
 //! request body may be. (The per-connection limits live in the accept loop, [`super::serve`].)
 
+use std::future::Future;
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::LengthLimitError;
 
@@ -25,13 +25,21 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Answers `503` with an [`ApiError::Unavailable`] body when the handler has not produced its
 /// response head within [`REQUEST_TIMEOUT`] (JSON, so the browser's server-function client and
 /// REST clients read it like any other error).
-pub async fn time_limit(request: Request, next: Next) -> Response {
+/// `next` is the rest of the request's way ([`super::front_door`]).
+pub async fn time_limit<Fut: Future<Output = Response>>(
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     within(REQUEST_TIMEOUT, request, next).await
 }
 
-async fn within(limit: Duration, request: Request, next: Next) -> Response {
+async fn within<Fut: Future<Output = Response>>(
+    limit: Duration,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let path = request.uri().path().to_owned();
-    match tokio::time::timeout(limit, next.run(request)).await {
+    match tokio::time::timeout(limit, next(request)).await {
         Ok(response) => response,
         Err(_elapsed) => {
             tracing::warn!(%path, "request timed out after {limit:?}");
@@ -48,7 +56,10 @@ async fn within(limit: Duration, request: Request, next: Next) -> Response {
 /// A declared `Content-Length` over the limit is refused before a byte of the body is read. A
 /// body of unknown length (chunked) is read here, up to the limit, so that an oversized one is
 /// a `413` too instead of a read error deep inside a handler (which would answer `400`).
-pub async fn limit_body(request: Request, next: Next) -> Response {
+pub async fn limit_body<Fut: Future<Output = Response>>(
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -59,19 +70,16 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         return if length > BODY_LIMIT as u64 {
             too_large()
         } else {
-            next.run(request).await
+            next(request).await
         };
     }
     let size = HttpBody::size_hint(request.body());
     if size.upper().is_some_and(|upper| upper <= BODY_LIMIT as u64) {
-        return next.run(request).await;
+        return next(request).await;
     }
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        Ok(bytes) => next(Request::from_parts(parts, Body::from(bytes))).await,
         Err(error) if is_length_limit(&error) => too_large(),
         Err(error) => ApiError::Invalid {
             message: format!("the request body could not be read: {error}"),
@@ -124,9 +132,11 @@ mod tests {
                     "late"
                 }),
             )
-            .layer(axum::middleware::from_fn(|request, next| {
-                within(Duration::from_millis(50), request, next)
-            }));
+            .layer(axum::middleware::from_fn(
+                |request, next: axum::middleware::Next| {
+                    within(Duration::from_millis(50), request, |r| next.run(r))
+                },
+            ));
         let response = app
             .oneshot(Request::get("/").body(Body::empty()).unwrap())
             .await
@@ -142,7 +152,9 @@ mod tests {
                 "/",
                 post(|body: axum::body::Bytes| async move { body.len().to_string() }),
             )
-            .layer(axum::middleware::from_fn(limit_body))
+            .layer(axum::middleware::from_fn(
+                |request, next: axum::middleware::Next| limit_body(request, |r| next.run(r)),
+            ))
     }
 
     fn chunked(total: usize) -> Body {

@@ -6,6 +6,7 @@ pub mod balancing_rest;
 pub mod config_rest;
 pub mod demo;
 pub mod demo_drift;
+pub mod front_door;
 pub mod gzip_only;
 pub mod health;
 pub mod limits;

@@ -26,9 +26,10 @@
 //! this server never grants. Exemption is from this check only; whoever reads the token must
 //! still validate it.
 
+use std::future::Future;
+
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, Method, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -172,11 +173,15 @@ fn printable(value: &str) -> String {
         .collect()
 }
 
-/// The axum middleware: runs [`check`] on every request; a refused one is answered `403` with
-/// an [`ApiError::Forbidden`] body and never reaches a handler.
-pub async fn require_same_origin(request: Request, next: Next) -> Response {
+/// The middleware: runs [`check`] on every request; a refused one is answered `403` with an
+/// [`ApiError::Forbidden`] body and never reaches `next`, the rest of its way
+/// ([`super::front_door`]).
+pub async fn require_same_origin<Fut: Future<Output = Response>>(
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     match check(request.method(), request.uri(), request.headers()) {
-        Ok(_) => next.run(request).await,
+        Ok(_) => next(request).await,
         Err(refused) => {
             tracing::info!(
                 method = %request.method(),

@@ -25,18 +25,18 @@
 //! stay in the markup but are no longer in any policy.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{
     ACCEPT_ENCODING, AUTHORIZATION, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
     COOKIE, SET_COOKIE, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -211,11 +211,16 @@ impl PageCache {
 }
 
 /// The middleware (see the module docs). Sits inside authentication: only signed-in requests
-/// reach it, with their [`Identity`].
-pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
+/// reach it, with their [`Identity`]. `next` is the rest of the request's way
+/// ([`super::front_door`]).
+pub async fn serve_pages<Fut: Future<Output = Response>>(
+    cache: &PageCache,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let method = request.method().clone();
     if !is_read(&method) {
-        let response = next.run(request).await;
+        let response = next(request).await;
         // After the write is done: a page rendered while it ran is not served after it.
         cache.wrote();
         return response;
@@ -225,7 +230,7 @@ pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next:
         && request.extensions().get::<Identity>().is_some();
     let view = keep.then(|| cache.current_view()).flatten();
     let (Some(view), Some(nonce)) = (view, request.extensions().get::<Nonce>().cloned()) else {
-        return next.run(request).await;
+        return next(request).await;
     };
     let coding = Coding::negotiate(request.headers().get(ACCEPT_ENCODING));
     let slot = cache.slot(key_of(&request), &view);
@@ -236,7 +241,7 @@ pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next:
         .page
         .get_or_init(|| async {
             let (request, next) = own.take()?;
-            match keep_page(next.run(request).await, &nonce).await {
+            match keep_page(next(request).await, &nonce).await {
                 Ok(page) => Some(Arc::new(page)),
                 Err(response) => {
                     not_kept = Some(response);
@@ -251,7 +256,7 @@ pub async fn serve_pages(State(cache): State<PageCache>, request: Request, next:
         // This request rendered it, and it could not be kept.
         (None, Some(response), _) => response,
         // Another request rendered it and could not keep it: this one renders its own.
-        (None, None, Some((request, next))) => next.run(request).await,
+        (None, None, Some((request, next))) => next(request).await,
         (None, None, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

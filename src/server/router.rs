@@ -5,8 +5,6 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use axum::http::request::Parts;
 use axum::http::Method;
 use axum::{middleware, routing::get, Router};
@@ -22,11 +20,11 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
-use crate::server::auth::headers::HeaderConfig;
-use crate::server::auth::{forms, gate, headers, hosts};
-use crate::server::page_cache::{self, PageCache};
+use crate::server::auth::forms;
+use crate::server::front_door::{self, FrontDoor};
+use crate::server::page_cache::PageCache;
 use crate::server::state::{leptos_options, ServerState};
-use crate::server::{gzip_only, health, limits, live, origin, proxlb_rest, rest, sfn_status};
+use crate::server::{health, live, proxlb_rest, rest};
 
 /// The app's routes, generated once per process.
 ///
@@ -48,14 +46,8 @@ pub fn build(state: AppState) -> Router {
 /// Builds the router; `heartbeat` is the live channel's heartbeat interval (short in tests).
 pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
     let options = leptos_options(&state.settings);
-    let site_root = gzip_only::SiteRoot(Arc::new(state.settings.site_root.clone()));
     let server_state = ServerState::new(options.clone(), state.clone());
-    let access = Arc::new(state.settings.access.clone());
-    let gate_state = state.clone();
-    let page_cache = PageCache::new(state.cluster.subscribe());
-    let header_config = HeaderConfig {
-        dev_mode: state.settings.dev_mode,
-    };
+    let door = FrontDoor::new(state.clone(), PageCache::new(state.cluster.subscribe()));
     // Server functions and pages read the backend state, the caller and the CSP nonce from the
     // Leptos context; the middleware left the latter two in the request's extensions.
     let context = move || {
@@ -98,41 +90,9 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         // carries the whole list for hydration); precompressed static files and cached bodies
         // pass untouched. Level 4 keeps brotli and gzip cheap enough to run per request.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        // Times the handler up to its response head only: a WebSocket handshake answers at
-        // once and the socket then lives in its own task, a streamed page is not cut off.
-        .layer(middleware::from_fn(limits::time_limit))
-        // Every answer, refusals included, carries the security headers.
-        .layer(middleware::from_fn_with_state(
-            header_config,
-            headers::security_headers,
-        ))
-        // DNS rebinding: a foreign Host is refused before anything else looks at the request.
-        .layer(middleware::from_fn_with_state(
-            access,
-            hosts::require_allowed_host,
-        ))
-        // Before the body is read: a refused write costs no upload. Before authentication, so
-        // a cross-site request learns nothing about the session.
-        .layer(middleware::from_fn(origin::require_same_origin))
-        // Who is asking; signed-out requests end here (pages: to the login page). Before the
-        // body is read, so an anonymous upload costs nothing.
-        .layer(middleware::from_fn_with_state(
-            gate_state,
-            gate::authenticate,
-        ))
-        // The cluster views, rendered once and shared for a moment; inside authentication, so
-        // it knows who asks, and outside the handlers, so it sees every write.
-        .layer(middleware::from_fn_with_state(
-            page_cache,
-            page_cache::serve_pages,
-        ))
-        .layer(middleware::from_fn(limits::limit_body))
-        .layer(middleware::from_fn(sfn_status::error_status))
-        // Before the static file handler: the image ships its WASM only compressed.
-        .layer(middleware::from_fn_with_state(
-            site_root,
-            gzip_only::decompress_when_needed,
-        ))
+        // Limits, security headers, Host, origin and sign-in checks, the page cache: one
+        // middleware (see front_door for the order and why).
+        .layer(middleware::from_fn_with_state(door, front_door::admit))
         .service(app);
     Router::new().fallback_service(layered)
 }

@@ -8,10 +8,11 @@
 //! `500` only for real internal failures. The browser's client treats every status from 400 to
 //! 599 as an error, so it decodes the same error as before.
 
+use std::future::Future;
+
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::Response;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
@@ -21,8 +22,11 @@ use crate::error::ApiError;
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Gives a server-function error reply the status of the error it carries.
-pub async fn error_status(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+pub async fn error_status<Fut: Future<Output = Response>>(
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
+    let response = next(request).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
     {

@@ -8,11 +8,11 @@
 //! [`ApiError::Unauthorized`] body. A REST write by a viewer or a read-only token is refused
 //! with `403` here already (handlers check again).
 
+use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plb_backend::auth::{cookie, Identity, Role};
 use plb_backend::AppState;
@@ -44,15 +44,16 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     )
 }
 
-/// The middleware (see the module docs).
-pub async fn authenticate(
-    State(state): State<AppState>,
+/// The middleware (see the module docs); `next` is the rest of the request's way
+/// ([`crate::server::front_door`]).
+pub async fn authenticate<Fut: Future<Output = Response>>(
+    state: &AppState,
     mut request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Response {
     let access = paths::access(request.method(), request.uri().path());
     if access == Access::Public && is_static(request.uri().path()) {
-        return next.run(request).await;
+        return next(request).await;
     }
     let peer = request
         .extensions()
@@ -88,10 +89,10 @@ pub async fn authenticate(
                 }
             }
             request.extensions_mut().insert(who);
-            next.run(request).await
+            next(request).await
         }
         None => match access {
-            Access::Public => next.run(request).await,
+            Access::Public => next(request).await,
             Access::Page => {
                 let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
                 see_other(&paths::login_redirect(target))

@@ -17,11 +17,11 @@
 //! The nonce is made here, put into the request's extensions for the router to hand to Leptos
 //! (`provide_context`), and written into the header of the same response.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use leptos::nonce::Nonce;
 
@@ -75,11 +75,12 @@ fn may_be_page(path: &str) -> bool {
         || path.starts_with(paths::STATIC_PREFIX))
 }
 
-/// The middleware (see the module docs).
-pub async fn security_headers(
-    State(config): State<HeaderConfig>,
+/// The middleware (see the module docs); `next` is the rest of the request's way
+/// ([`crate::server::front_door`]).
+pub async fn security_headers<Fut: Future<Output = Response>>(
+    config: HeaderConfig,
     mut request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Response {
     let path = request.uri().path();
     let page = may_be_page(path);
@@ -88,7 +89,7 @@ pub async fn security_headers(
     if let Some(nonce) = &nonce {
         request.extensions_mut().insert(nonce.clone());
     }
-    let mut response = next.run(request).await;
+    let mut response = next(request).await;
     let scripts = response.extensions_mut().remove::<InlineScripts>();
     let headers = response.headers_mut();
     let policy = match (&nonce, scripts) {

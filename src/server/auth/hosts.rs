@@ -11,25 +11,25 @@
 //! can reach unauthenticated is `/healthz` (version and uptime) and static files. Set the list
 //! when even that matters, or when the server is reachable under one known name.
 
-use axum::extract::{Request, State};
+use std::future::Future;
+
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use plb_backend::settings::access::AccessSettings;
-use std::sync::Arc;
 
 use crate::error::ApiError;
 
 /// Refuses requests whose `Host` (or HTTP/2 authority) is not in the allow-list with `421` and
 /// an [`ApiError::Forbidden`] body. A no-op when the list is empty.
-pub async fn require_allowed_host(
-    State(access): State<Arc<AccessSettings>>,
+pub async fn require_allowed_host<Fut: Future<Output = Response>>(
+    access: &AccessSettings,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Response {
     if access.allowed_hosts.is_empty() {
-        return next.run(request).await;
+        return next(request).await;
     }
     let host = request
         .headers()
@@ -38,7 +38,7 @@ pub async fn require_allowed_host(
         .map(str::to_owned)
         .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
     match host {
-        Some(host) if access.host_allowed(&host) => next.run(request).await,
+        Some(host) if access.host_allowed(&host) => next(request).await,
         _ => {
             tracing::info!(host = ?host, path = %request.uri().path(),
                 "request for a host that is not in PROXLB_WEB_ALLOWED_HOSTS refused");
