@@ -2,13 +2,16 @@
 //!
 //! Every endpoint reads the cluster view the poller built; none calls Proxmox.
 
-use axum::extract::{Extension, OriginalUri, Path, State};
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, OriginalUri, Path, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, MethodRouter};
 use axum::{Json, Router};
 use plb_backend::AppState;
 use plb_domain::proxlb::maintenance::MaintenanceOverview;
@@ -29,12 +32,26 @@ pub fn routes() -> Router<ServerState> {
 
 /// [`routes`] with the given encoded-body cache (tests read its counters).
 pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
+    // The cache goes into the handlers that use it, not into every request as an `Extension`
+    // layer: a layer on this router wraps every `/api` route (docs/benchmarks.md, "The floor
+    // under `/api/nodes` at 200 clients").
+    let on_node = cache.clone();
     let api = Router::new()
-        .route("/cluster", get(cluster))
-        .route("/nodes", get(nodes))
-        .route("/guests", get(guests))
-        .route("/guests/{node}", get(guests_on_node))
-        .route("/rules", get(rules))
+        // The overview (everything but the guest list).
+        .route("/cluster", cached_get(&cache, "cluster", encode_cluster))
+        .route("/nodes", cached_get(&cache, "nodes", encode_nodes))
+        // Every guest (about 3 MB of JSON at 10,000 guests).
+        .route("/guests", cached_get(&cache, "guests", encode_guests))
+        .route(
+            "/guests/{node}",
+            get(
+                move |State(state): State<AppState>, Path(node): Path<String>, asked: Asked| {
+                    let cache = on_node.clone();
+                    async move { guests_on_node(&state, &cache, node, &asked).await }
+                },
+            ),
+        )
+        .route("/rules", cached_get(&cache, "rules", encode_rules))
         // Account endpoints: /api/me, /api/tokens, /api/audit.
         .merge(crate::server::auth::rest::routes())
         // ProxLB itself: /api/status, /api/service/*, /api/logs, /api/logs/raw.
@@ -47,7 +64,6 @@ pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
         .merge(crate::server::balancing_rest::routes())
         // Ask real ProxLB: /api/balancing/ask-proxlb.
         .merge(crate::server::balancing_ask_rest::routes())
-        .layer(Extension(cache))
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(wrong_method);
     Router::new()
@@ -118,6 +134,24 @@ fn cache_headers(headers: &mut HeaderMap, etag: Option<HeaderValue>) {
     headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
 }
 
+/// The request headers a cluster answer depends on. Taken alone: extracting the whole
+/// `HeaderMap` copies every header of every request.
+struct Asked {
+    if_none_match: Option<HeaderValue>,
+    accept_encoding: Option<HeaderValue>,
+}
+
+impl<S: Sync> FromRequestParts<S> for Asked {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Self {
+            if_none_match: parts.headers.get(IF_NONE_MATCH).cloned(),
+            accept_encoding: parts.headers.get(ACCEPT_ENCODING).cloned(),
+        })
+    }
+}
+
 /// `304 Not Modified`: no body, the validators and caching headers only.
 fn not_modified(etag: HeaderValue) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -132,19 +166,19 @@ fn not_modified(etag: HeaderValue) -> Response {
 async fn cached(
     state: &AppState,
     cache: &RestCache,
-    request: &HeaderMap,
+    asked: &Asked,
     endpoint: &'static str,
     encode: Encoder,
 ) -> Result<Response, ApiError> {
     let view = cluster_view(state).await?;
     let entry = cache.entry(endpoint, &view);
-    if entry.matches(request.get(IF_NONE_MATCH)) {
+    if entry.matches(asked.if_none_match.as_ref()) {
         return Ok(not_modified(entry.etag().clone()));
     }
-    let coding = Coding::negotiate(request.get(ACCEPT_ENCODING));
+    let coding = Coding::negotiate(asked.accept_encoding.as_ref());
     // While this view's body is being encoded, the previous view's comes at once, with its ETag.
     let (entry, body) = cache.newest_ready(entry, &view, coding, encode).await?;
-    if entry.matches(request.get(IF_NONE_MATCH)) {
+    if entry.matches(asked.if_none_match.as_ref()) {
         return Ok(not_modified(entry.etag().clone()));
     }
     let mut response = body.into_response();
@@ -189,43 +223,29 @@ fn encode_rules(view: &ClusterView) -> serde_json::Result<Vec<u8>> {
     })
 }
 
-/// `GET /api/cluster`: the overview (everything but the guest list).
-async fn cluster(
-    State(state): State<AppState>,
-    Extension(cache): Extension<RestCache>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    cached(&state, &cache, &headers, "cluster", encode_cluster).await
-}
-
-/// `GET /api/nodes`.
-async fn nodes(
-    State(state): State<AppState>,
-    Extension(cache): Extension<RestCache>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    cached(&state, &cache, &headers, "nodes", encode_nodes).await
-}
-
-/// `GET /api/guests`: every guest (about 3 MB of JSON at 10,000 guests).
-async fn guests(
-    State(state): State<AppState>,
-    Extension(cache): Extension<RestCache>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    cached(&state, &cache, &headers, "guests", encode_guests).await
+/// `GET` of a cluster answer from the encoded-body cache: `endpoint`'s body, built by `encode`.
+fn cached_get(
+    cache: &RestCache,
+    endpoint: &'static str,
+    encode: Encoder,
+) -> MethodRouter<ServerState> {
+    let cache = cache.clone();
+    get(move |State(state): State<AppState>, asked: Asked| {
+        let cache = cache.clone();
+        async move { cached(&state, &cache, &asked, endpoint, encode).await }
+    })
 }
 
 /// `GET /api/guests/{node}`: encoded per request, not cached. One node's guests are a small
 /// slice (about 160 rows at 64 nodes / 10,000 guests), and caching every node's body would hold
 /// up to one entry per node per view; the ETag still makes an unchanged answer a bodiless 304.
 async fn guests_on_node(
-    State(state): State<AppState>,
-    Extension(cache): Extension<RestCache>,
-    Path(node): Path<String>,
-    headers: HeaderMap,
+    state: &AppState,
+    cache: &RestCache,
+    node: String,
+    asked: &Asked,
 ) -> Result<Response, ApiError> {
-    let view = cluster_view(&state).await?;
+    let view = cluster_view(state).await?;
     let Some(row) = view.overview.node(&node) else {
         return Err(ApiError::NotFound {
             what: format!("node {node:?}"),
@@ -233,7 +253,7 @@ async fn guests_on_node(
     };
     let etag = cache.etag(&format!("guests/{}", row.name), view.overview.meta.version);
     if let Some(etag) = etag.as_ref() {
-        if etag_matches(headers.get(IF_NONE_MATCH), etag) {
+        if etag_matches(asked.if_none_match.as_ref(), etag) {
             return Ok(not_modified(etag.clone()));
         }
     }
@@ -245,13 +265,4 @@ async fn guests_on_node(
     let mut response = Json(body).into_response();
     cache_headers(response.headers_mut(), etag);
     Ok(response)
-}
-
-/// `GET /api/rules`.
-async fn rules(
-    State(state): State<AppState>,
-    Extension(cache): Extension<RestCache>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    cached(&state, &cache, &headers, "rules", encode_rules).await
 }
