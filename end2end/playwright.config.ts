@@ -42,7 +42,10 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [["list"], ["json", { outputFile: process.env.E2E_JSON ?? "test-results/results.json" }]],
-  use: { baseURL, trace: "off" },
+  // A failed test keeps its trace (DOM snapshots, network, console) and a screenshot under
+  // end2end/test-results, so a failure that does not reproduce can still be read afterwards
+  // (`npx playwright show-trace <trace.zip>`).
+  use: { baseURL, trace: "retain-on-failure", screenshot: "only-on-failure" },
   projects: [
     // The fixed cluster (ProxLB off).
     {
