@@ -196,4 +196,19 @@ async fn gzip_and_br_bodies_decompress_to_the_identity_json() {
             .unwrap();
         assert_eq!(unbrotlied, plain, "{uri}: compressed exactly once");
     }
+    // One node's guests are encoded per request, so the compression layer compresses them.
+    let (status, headers, gz) = get(
+        app,
+        "/api/guests/pve1",
+        &[auth, (ACCEPT_ENCODING.as_str(), "gzip")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[CONTENT_ENCODING], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&unzipped).unwrap();
+    assert_eq!(json["nodes"], serde_json::json!(["pve1"]));
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod balancing_ask_rest;
 pub mod balancing_rest;
+pub mod compression;
 pub mod config_rest;
 pub mod demo;
 pub mod demo_drift;

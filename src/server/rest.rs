@@ -72,6 +72,15 @@ pub fn routes_with_cache(cache: RestCache) -> Router<ServerState> {
         .route("/api/", any(unknown_endpoint))
 }
 
+/// Whether `path` is one of the cluster answers encoded once per view, in every coding, by the
+/// REST cache (the compression layer leaves them alone: [`super::compression`]).
+pub fn is_encoded_once(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/cluster" | "/api/nodes" | "/api/guests" | "/api/rules"
+    )
+}
+
 /// The cluster endpoints' paths below `/api`, as [`routes_with_cache`] registers them (the
 /// route table that the auth tests walk; keep in step).
 pub const CLUSTER_PATHS: &[&str] = &["/cluster", "/nodes", "/guests", "/guests/{node}", "/rules"];
@@ -161,8 +170,7 @@ fn not_modified(etag: HeaderValue) -> Response {
 
 /// Answers `endpoint` from the encoded-body cache: `304` when the client has this version,
 /// else the body encoded once for this view, precompressed in the coding the client takes.
-/// The compression layer leaves it alone: it never touches a response that has a
-/// `Content-Encoding`, and an identity body goes only to clients that take neither gzip nor br.
+/// The compression layer is skipped for these paths ([`is_encoded_once`]).
 async fn cached(
     state: &AppState,
     cache: &RestCache,

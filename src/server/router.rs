@@ -16,11 +16,12 @@ use leptos_axum::{
 use plb_backend::auth::{AuthService, Identity};
 use plb_backend::AppState;
 use tower::ServiceBuilder;
-use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::compression::CompressionLevel;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use crate::server::auth::forms;
+use crate::server::compression::CompressUnlessEncoded;
 use crate::server::front_door::{self, FrontDoor};
 use crate::server::page_cache::PageCache;
 use crate::server::state::{leptos_options, ServerState};
@@ -88,8 +89,9 @@ pub fn build_with_heartbeat(state: AppState, heartbeat: Duration) -> Router {
         .layer(TraceLayer::new_for_http())
         // Pages and JSON are compressed on the fly (the Guests page of a 10,000-guest cluster
         // carries the whole list for hydration); precompressed static files and cached bodies
-        // pass untouched. Level 4 keeps brotli and gzip cheap enough to run per request.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // pass untouched, and the REST cache's answers skip it. Level 4 keeps brotli and gzip
+        // cheap enough to run per request.
+        .layer_fn(|inner| CompressUnlessEncoded::new(inner, CompressionLevel::Precise(4)))
         // Limits, security headers, Host, origin and sign-in checks, the page cache: one
         // middleware (see front_door for the order and why).
         .layer(middleware::from_fn_with_state(door, front_door::admit))
