@@ -23,7 +23,6 @@
 //! 8. [`gzip_only::decompress_when_needed`]: before the static file handler, since the image
 //!    ships its WASM only compressed.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -42,36 +41,29 @@ pub struct FrontDoor(Arc<Parts>);
 
 struct Parts {
     state: AppState,
-    headers: HeaderConfig,
     pages: PageCache,
-    site_root: PathBuf,
 }
 
 impl FrontDoor {
     /// The steps for `state`'s settings, with `pages` as the page cache.
     pub fn new(state: AppState, pages: PageCache) -> Self {
-        let headers = HeaderConfig {
-            dev_mode: state.settings.dev_mode,
-        };
-        let site_root = state.settings.site_root.clone();
-        Self(Arc::new(Parts {
-            state,
-            headers,
-            pages,
-            site_root,
-        }))
+        Self(Arc::new(Parts { state, pages }))
     }
 }
 
 /// The middleware: `request` through every step (see the module docs) to `next`, the router.
 pub async fn admit(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
     let door = &door.0;
+    let settings = &door.state.settings;
+    let header_config = HeaderConfig {
+        dev_mode: settings.dev_mode,
+    };
     let to_handler = |request| {
-        gzip_only::decompress_when_needed(&door.site_root, request, |request| next.run(request))
+        gzip_only::decompress_when_needed(&settings.site_root, request, |request| next.run(request))
     };
     limits::time_limit(request, |request| {
-        headers::security_headers(door.headers, request, |request| {
-            hosts::require_allowed_host(&door.state.settings.access, request, |request| {
+        headers::security_headers(header_config, request, |request| {
+            hosts::require_allowed_host(&settings.access, request, |request| {
                 origin::require_same_origin(request, |request| {
                     gate::authenticate(&door.state, request, |request| {
                         page_cache::serve_pages(&door.pages, request, |request| {
