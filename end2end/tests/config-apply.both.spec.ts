@@ -40,8 +40,7 @@ test("save and reload keeps ProxLB's process; save and restart starts a new one"
   expect((await status(page)).service.pid).toBe(pid);
 
   // Back to the demo's value, with a restart this time.
-  await openConfigEditor(page, javaScriptEnabled);
-  await editor.fill(text);
+  await (await openConfigEditor(page, javaScriptEnabled)).fill(text);
   if (scripted) {
     await page.getByTestId("config-save").click();
     await page.getByTestId("config-save-restart").click();
