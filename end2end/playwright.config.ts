@@ -18,6 +18,9 @@ const proxlbBaseURL = process.env.PROXLB_BASE_URL ?? `http://localhost:${proxlbP
 export const proxlbDataDir =
   process.env.E2E_PROXLB_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data-proxlb");
 // The specs that need ProxLB running; the fixed-cluster projects leave them out.
+// The server binary, relative to the repository: the release build by default; scripts/test.sh
+// runs the suite against the container image's binary (what ships, and one server build less).
+const serverCommand = process.env.E2E_SERVER_BIN ?? "./target/release/proxlb-web";
 const proxlbSpecs = /(service\.both|config-apply\.both|logs\.both|logs\.hydrate|balancing-run\.hydrate|ask-proxlb-run\.hydrate)\.spec\.ts$/;
 
 const launchOptions = {
@@ -127,14 +130,15 @@ export default defineConfig({
       },
     },
   ],
-  // Starts the release server built by `cargo leptos build --release`. The test script never
+  // Starts the server (`E2E_SERVER_BIN`, by default the release build of `cargo leptos build
+  // --release`) with the site that build wrote to target/site. The test script never
   // reuses a server it did not start (it would silently test a stale build); set
   // E2E_REUSE_SERVER=1 to reuse one during development.
   webServer: process.env.BASE_URL
     ? undefined
     : [
         {
-          command: "./target/release/proxlb-web",
+          command: serverCommand,
           cwd: "..",
           url: `${baseURL}/healthz`,
           reuseExistingServer: process.env.E2E_REUSE_SERVER === "1",
@@ -153,7 +157,7 @@ export default defineConfig({
           },
         },
         {
-          command: "./target/release/proxlb-web",
+          command: serverCommand,
           cwd: "..",
           // Checked on the address it binds (`localhost` may resolve to ::1 first).
           url: `http://127.0.0.1:${proxlbPort}/healthz`,

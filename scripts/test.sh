@@ -5,9 +5,9 @@
 #
 # Runs scripts/setup.sh first (idempotent), then: rustfmt, clippy for the server (ssr) and for
 # the browser (hydrate, wasm32) separately, a wasm32 build of crates/domain, the whole workspace's
-# cargo tests, the release build, Playwright end-to-end tests with JavaScript on and off against
-# the release server, and the container image (scripts/docker-test.sh: build, run in demo mode,
-# check, stop). Prints each step's wall time and ends with one line
+# cargo tests, the release build of the site (WASM, CSS, assets) and of the container image's
+# server binary, Playwright end-to-end tests with JavaScript on and off against that binary, and
+# the container image (scripts/docker-test.sh: build, run in demo mode, check, stop). Prints each step's wall time and ends with one line
 # `N passed, N failed` counting every step's tests (a check such as clippy counts as one).
 # Exits non-zero on any failure.
 set -uo pipefail
@@ -32,6 +32,9 @@ finish() {
   local code=$?
   # Stop anything a step left running (Playwright stops its own server; this is the safety net).
   pkill -f "$ROOT/target/release/proxlb-web" 2>/dev/null || true
+  pkill -f "$ROOT/target/x86_64-unknown-linux-gnu/image/proxlb-web" 2>/dev/null || true
+  # The image build, if the run ended before it did.
+  [ -n "${image_pgid:-}" ] && kill -- "-$image_pgid" 2>/dev/null || true
   printf '\n==> step times\n'
   printf '  %s\n' "${timings[@]}"
   if ((${#failures[@]})); then
@@ -90,11 +93,29 @@ step fmt check cargo fmt --all --check
 step clippy-ssr check cargo clippy --locked --workspace --all-targets --features proxlb-web/ssr -- -D warnings
 step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default-features --features hydrate \
   --target wasm32-unknown-unknown -- -D warnings
+# The container image's server binary (scripts/image-binary.sh: cargo profile `image`, fat LTO,
+# static) is the one server build of this run: the e2e tests and the docker step both use it, so
+# CI tests the binary that ships and builds no release-profile server (~16 min on 2 cores). It
+# starts now, in its own process group at the lowest CPU priority, and takes the CPU the test
+# runs leave idle (they mostly wait on ProxLB's built-in sleeps); the image-binary step below
+# waits for it. Its own target folders (target/image, target/x86_64-unknown-linux-gnu/image)
+# lock apart from the test build's target/debug.
+IMAGE_BIN=target/x86_64-unknown-linux-gnu/image/proxlb-web
+IMAGE_LOG="$LOGS/image-binary.log"
+rm -f "$IMAGE_LOG.rc"
+setsid nice -n 19 bash -c 'bash scripts/image-binary.sh >"$1" 2>&1; echo $? >"$1.rc"' _ "$IMAGE_LOG" &
+image_pgid=$!
+image_binary_built() { # waits for the build started above; its log, then its exit code
+  while [ ! -f "$IMAGE_LOG.rc" ]; do sleep 5; done
+  cat "$IMAGE_LOG"
+  return "$(cat "$IMAGE_LOG.rc")"
+}
+
 step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
 step cargo-test cargo-test cargo test --locked --no-fail-fast --workspace --features proxlb-web/ssr
 # The test executables (each links the whole server: 3.4 of the debug build's 5 GB) are not
 # needed after this step. When the disk is short (CI starts with ~12 GB free), free them before
-# the release build needs the space. Libraries and proc macros stay, so the Docker step's one
+# the site build needs the space. Libraries and proc macros stay, so the Docker step's one
 # backend test (scripts/docker-test.sh) relinks in seconds instead of rebuilding everything.
 free_kib=$(df --output=avail -k "$ROOT" | tail -1 | tr -d ' ')
 if ((free_kib < ${PLB_MIN_FREE_KIB:-16000000})); then
@@ -115,17 +136,17 @@ wasm_budget() {
   echo "WASM (brotli): $size bytes, budget $WASM_BR_BUDGET"
   ((size <= WASM_BR_BUDGET)) || { echo "over budget: find what grew (docs/benchmarks.md, 'WASM size')"; return 1; }
 }
-if step release-build check cargo leptos build --release --precompress --cargo-locked; then
-  # The container image's binary (cargo profile `image`: fat LTO, ~15 min on 2 cores) builds at
-  # the lowest CPU priority while the e2e tests run, on the CPU time they leave idle (they wait
-  # on the browser and on ProxLB's runs). docker-test.sh's own call to image-binary.sh then finds
-  # it built, or waits on cargo's lock until it is.
-  (nice -n 19 bash scripts/image-binary.sh >"$LOGS/image-binary-early.log" 2>&1 &)
-  step wasm-budget check wasm_budget
+step site-build check cargo leptos build --release --precompress --cargo-locked --frontend-only
+front=$?
+step image-binary check image_binary_built
+image=$?
+((front == 0)) && step wasm-budget check wasm_budget
+if ((front == 0 && image == 0)); then
   rm -f "$E2E_JSON"
-  step e2e playwright npx playwright test -c end2end/playwright.config.ts
+  E2E_SERVER_BIN="./$IMAGE_BIN" step e2e playwright npx playwright test -c end2end/playwright.config.ts
+  # docker-test.sh's own call to image-binary.sh finds the binary built.
   step docker tap bash scripts/docker-test.sh
 else
   failed=$((failed + 2))
-  failures+=("e2e (skipped: no release build)" "docker (skipped: no release build)")
+  failures+=("e2e (skipped: no site or no server binary)" "docker (skipped: no site or no server binary)")
 fi
