@@ -80,7 +80,7 @@ sizes_part() {
     echo
     echo "| server binary | bytes |"
     echo "| --- | ---: |"
-    echo "| \`target/release/proxlb-web\` | $(size "$BIN") |"
+    echo "| \`$BIN\` | $(size "$BIN") |"
     echo "| same, stripped | $(size "$ROOT/target/proxlb-web.stripped") |"
     local image_bin=target/x86_64-unknown-linux-gnu/image/proxlb-web
     if [ -f "$image_bin" ]; then
@@ -340,7 +340,7 @@ wrk_part() {
   {
     echo "## Load test with wrk (release server, loopback)"
     echo
-    echo "Measured by \`scripts/bench.sh wrk\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD)): \`target/release/proxlb-web --demo\`"
+    echo "Measured by \`scripts/bench.sh wrk\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD)): \`$BIN --demo\`"
     echo "on 127.0.0.1, polling its simulated cluster every ${POLL_SECONDS} s, so every run overlaps snapshot rebuilds (\"snapshots during run\")."
     echo "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2) on the same $(nproc)-core machine: 2 threads (1 for one connection), ${WRK_SECONDS} s per run, \`--timeout 10s\`,"
     echo "keep-alive connections, each request with the signed-in demo user's read-only API token (\`Authorization: Bearer\`); exact percentiles"
