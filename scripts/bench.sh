@@ -83,7 +83,7 @@ sizes_part() {
     echo "| \`$BIN\` | $(size "$BIN") |"
     echo "| same, stripped | $(size "$ROOT/target/proxlb-web.stripped") |"
     local image_bin=target/x86_64-unknown-linux-gnu/image/proxlb-web
-    if [ -f "$image_bin" ]; then
+    if [ -f "$image_bin" ] && [ "$image_bin" != "$BIN" ]; then
       echo "| image binary (\`scripts/image-binary.sh\`: profile \`image\`, static) | $(size "$image_bin") |"
     fi
   } >target/bench-sizes.md
