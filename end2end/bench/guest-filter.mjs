@@ -26,7 +26,8 @@ const port = process.env.BENCH_PORT ?? "3170";
 const base = `http://127.0.0.1:${port}`;
 const rounds = Number(process.env.BENCH_ROUNDS ?? "30");
 
-const server = spawn(path.resolve(root, process.env.BENCH_BIN ?? "target/release/proxlb-web"), [], {
+const binary = process.env.BENCH_BIN ?? "target/release/proxlb-web";
+const server = spawn(path.resolve(root, binary), [], {
   cwd: root,
   stdio: ["ignore", "ignore", "inherit"],
   env: {
@@ -205,7 +206,7 @@ async function main() {
   const lines = [
     `## Guests view in the browser at ${apiGuests} guests`,
     "",
-    `Measured by \`node end2end/bench/guest-filter.mjs\` on ${new Date().toISOString().slice(0, 10)}: the release server (signed in as the demo user) in demo mode with the large scenario (\`PROXLB_DEMO_SCENARIO=large\`), headless Chromium ${version}, 1280×800, no CPU throttling. A keystroke is timed in the page from the \`input\` event to the updated result count (WASM filter, URL update, table re-render), ${rounds} rounds per query.`,
+    `Measured by \`node end2end/bench/guest-filter.mjs\` on ${new Date().toISOString().slice(0, 10)}: \`${binary}\` (signed in as the demo user) in demo mode with the large scenario (\`PROXLB_DEMO_SCENARIO=large\`), headless Chromium ${version}, 1280×800, no CPU throttling. A keystroke is timed in the page from the \`input\` event to the updated result count (WASM filter, URL update, table re-render), ${rounds} rounds per query.`,
     "",
     "| query | p50 ms | p99 ms | max ms | result |",
     "| --- | ---: | ---: | ---: | --- |",
