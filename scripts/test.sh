@@ -7,8 +7,9 @@
 # the browser (hydrate, wasm32) separately, a wasm32 build of crates/domain, the whole workspace's
 # cargo tests, the release build of the site (WASM, CSS, assets) and of the container image's
 # server binary, Playwright end-to-end tests with JavaScript on and off against that binary, and
-# the container image (scripts/docker-test.sh: build, run in demo mode, check, stop). Prints each step's wall time and ends with one line
-# `N passed, N failed` counting every step's tests (a check such as clippy counts as one).
+# the container image (scripts/docker-test.sh: build, run in demo mode, check, stop). Prints each
+# step's wall time and ends with one line `N passed, N failed` counting every step's tests (a
+# check such as clippy counts as one).
 # Exits non-zero on any failure.
 set -uo pipefail
 
@@ -110,7 +111,15 @@ setsid nice -n 19 bash -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null
   bash scripts/image-binary.sh >"$1" 2>&1; echo $? >"$1.rc"' _ "$IMAGE_LOG" &
 image_pgid=$!
 image_binary_built() { # waits for the build started above; its log, then its exit code
-  while [ ! -f "$IMAGE_LOG.rc" ]; do sleep 5; done
+  while [ ! -f "$IMAGE_LOG.rc" ]; do
+    # Killed before it could write its exit code (e.g. out of memory): fail, never wait forever.
+    if ! kill -0 "$image_pgid" 2>/dev/null && [ ! -f "$IMAGE_LOG.rc" ]; then
+      cat "$IMAGE_LOG"
+      echo "the image build ended without an exit code"
+      return 1
+    fi
+    sleep 5
+  done
   cat "$IMAGE_LOG"
   return "$(cat "$IMAGE_LOG.rc")"
 }
