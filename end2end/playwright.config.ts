@@ -17,8 +17,9 @@ const proxlbPort = process.env.E2E_PROXLB_PORT ?? "3151";
 const proxlbBaseURL = process.env.PROXLB_BASE_URL ?? `http://localhost:${proxlbPort}`;
 export const proxlbDataDir =
   process.env.E2E_PROXLB_DATA_DIR ?? path.resolve(__dirname, "../target/e2e-data-proxlb");
-// The server binary, relative to the repository: the release build by default; scripts/test.sh
-// runs the suite against the container image's binary (what ships, and one server build less).
+// The server binary (absolute, or relative to the repository): the release build by default;
+// scripts/test.sh runs the suite against the container image's binary (what ships, and one
+// server build less).
 const serverCommand = process.env.E2E_SERVER_BIN ?? "./target/release/proxlb-web";
 // The specs that need ProxLB running; the fixed-cluster projects leave them out.
 const proxlbSpecs = /(service\.both|config-apply\.both|logs\.both|logs\.hydrate|balancing-run\.hydrate|ask-proxlb-run\.hydrate)\.spec\.ts$/;

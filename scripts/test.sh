@@ -156,7 +156,8 @@ image=$?
 ((front == 0)) && step wasm-budget check wasm_budget
 if ((front == 0 && image == 0)); then
   rm -f "$E2E_JSON"
-  E2E_SERVER_BIN="./$IMAGE_BIN" step e2e playwright npx playwright test -c end2end/playwright.config.ts
+  # An absolute path, so that finish() finds a server the run left behind by its command line.
+  E2E_SERVER_BIN="$ROOT/$IMAGE_BIN" step e2e playwright npx playwright test -c end2end/playwright.config.ts
   # docker-test.sh's own call to image-binary.sh finds the binary built.
   step docker tap bash scripts/docker-test.sh
 else
