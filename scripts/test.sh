@@ -21,6 +21,8 @@ export CARGO_TERM_COLOR=never
 # One build per run: incremental caches only cost disk (they were 19 GB of a 42 GB target/).
 export CARGO_INCREMENTAL=0
 LOGS="$ROOT/target/test-logs"
+# The container image's server binary (scripts/image-binary.sh), built in the background below.
+IMAGE_BIN=target/x86_64-unknown-linux-gnu/image/proxlb-web
 mkdir -p "$LOGS"
 
 passed=0
@@ -33,7 +35,7 @@ finish() {
   local code=$?
   # Stop anything a step left running (Playwright stops its own server; this is the safety net).
   pkill -f "$ROOT/target/release/proxlb-web" 2>/dev/null || true
-  pkill -f "$ROOT/target/x86_64-unknown-linux-gnu/image/proxlb-web" 2>/dev/null || true
+  pkill -f "$ROOT/$IMAGE_BIN" 2>/dev/null || true
   # The image build, if the run ended before it did.
   [ -n "${image_pgid:-}" ] && kill -- "-$image_pgid" 2>/dev/null || true
   printf '\n==> step times\n'
@@ -104,7 +106,6 @@ step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default
 # where the kernel has them (sched_autogroup_enabled): `nice` then ranks only inside the group,
 # and the groups share the CPU equally (measured: the test build took 931 s instead of 417 s),
 # so the group itself gets nice 19 too.
-IMAGE_BIN=target/x86_64-unknown-linux-gnu/image/proxlb-web
 IMAGE_LOG="$LOGS/image-binary.log"
 rm -f "$IMAGE_LOG.rc"
 setsid nice -n 19 bash -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null
