@@ -325,6 +325,41 @@ async fn only_one_action_runs_at_a_time() {
     assert_eq!(app.manager.actions(), vec![ServiceAction::Restart]);
 }
 
+/// A restart is a run at once in the answer's wake, even when no status poll sees ProxLB pass
+/// through another state (the fake's restart is instant, and it reports no start time): a
+/// second "run now" must see the run in progress, not the sleep before the restart.
+#[tokio::test]
+async fn a_restart_shows_as_a_run_as_soon_as_it_is_answered() {
+    let app = App::start().await;
+    app.settled_status().await;
+    let (status, body) = app
+        .call(Method::POST, "/api/service/start", &app.operator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The run ends: ProxLB sleeps for an hour (the line is a second old, so the restart below
+    // is certainly later than the sleep's start).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    app.source.push(
+        now_ms - 1_000,
+        "2026-11-22 17:49:17,282 - ProxLB - INFO - Daemon mode active: Next run in: 1 hours.",
+    );
+    app.status_where(|status| status["run"]["state"] == "sleeping")
+        .await;
+
+    let (status, body) = app
+        .call(Method::POST, "/api/service/restart", &app.operator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        app.json("/api/status").await["run"]["state"],
+        "running",
+        "the restart was not taken as a run"
+    );
+}
+
 #[tokio::test]
 async fn log_pages_filter_and_cover_the_log_without_gap_or_duplicate() {
     let app = App::start().await;

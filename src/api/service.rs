@@ -82,7 +82,7 @@ async fn run_action(action: &str) -> Result<ServiceStatus, ApiError> {
         message: "the action must be start, stop, restart or reload".into(),
     })?;
     let proxlb = crate::api::app_state()?.proxlb.clone();
-    Ok(proxlb.service.act(&who, action).await?)
+    Ok(proxlb.act(&who, action).await?)
 }
 
 #[cfg(feature = "ssr")]

@@ -94,7 +94,7 @@ pub(crate) async fn apply_saved(
         ApplyChoice::Reload => ServiceAction::Reload,
         ApplyChoice::Restart => ServiceAction::Restart,
     };
-    let result = state.proxlb.service.act(who, action).await;
+    let result = state.proxlb.act(who, action).await;
     Some(match result {
         Ok(_) => Applied {
             action: action.as_str().to_owned(),

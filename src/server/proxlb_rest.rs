@@ -112,7 +112,7 @@ async fn act(
     Caller(who): Caller,
     action: ServiceAction,
 ) -> Result<Json<ServiceStatus>, ApiError> {
-    Ok(Json(state.proxlb.service.act(&who, action).await?))
+    Ok(Json(state.proxlb.act(&who, action).await?))
 }
 
 async fn start(

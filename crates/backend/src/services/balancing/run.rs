@@ -61,7 +61,7 @@ impl BalancingService {
             RunStart::Restart => ServiceAction::Restart,
             RunStart::Start => ServiceAction::Start,
         };
-        self.proxlb.service.act(who, action).await?;
+        self.proxlb.act(who, action).await?;
         Ok(RunStarted { how, plan })
     }
 }

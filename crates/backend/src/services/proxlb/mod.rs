@@ -9,11 +9,13 @@ pub mod status;
 
 use std::sync::Arc;
 
+use plb_domain::service::{ServiceAction, ServiceStatus};
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::proxlb::ProxlbBackend;
-use crate::auth::AuthService;
+use crate::auth::{AuthService, Identity};
 use crate::ports::Clock;
+use crate::Result;
 
 pub use logs::{LogFeed, LogService};
 pub use status::ProxlbService;
@@ -31,7 +33,8 @@ pub struct Proxlb {
 
 impl Proxlb {
     /// Starts both services on the current runtime until `shutdown`; every change of the
-    /// service's state is passed on to the run tracker.
+    /// service's state (or of its start time: a restart may be too quick for a poll to see it
+    /// pass through another state) is passed on to the run tracker.
     pub fn start(
         backend: ProxlbBackend,
         auth: AuthService,
@@ -45,10 +48,11 @@ impl Proxlb {
         tokio::spawn(async move {
             let mut last = None;
             loop {
-                let state = statuses.borrow_and_update().state;
-                if last != Some(state) {
-                    last = Some(state);
-                    runs.service_changed(&statuses.borrow().clone());
+                let status = statuses.borrow_and_update().clone();
+                let seen = Some((status.state, status.since_unix_ms));
+                if last != seen {
+                    last = seen;
+                    runs.service_changed(&status);
                 }
                 tokio::select! {
                     () = shutdown.cancelled() => return,
@@ -61,6 +65,16 @@ impl Proxlb {
             logs,
             backend,
         }
+    }
+
+    /// Carries out `action` for `who` (see [`ProxlbService::act`]) and tells the run tracker
+    /// the outcome before returning, so that what follows (a second "run now", the answer's
+    /// run state) already sees a started ProxLB running rather than waiting for the watcher
+    /// above to pass the new status on.
+    pub async fn act(&self, who: &Identity, action: ServiceAction) -> Result<ServiceStatus> {
+        let status = self.service.act(who, action).await?;
+        self.logs.service_changed(&status);
+        Ok(status)
     }
 
     /// Stops ProxLB if it runs as a child process of this server (gracefully, with SIGINT);
