@@ -42,7 +42,13 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
-  workers: 1,
+  // Two chains run side by side, one per server, each one test at a time (`workers: 1` per
+  // project): the fixed cluster (setup → js → nojs) and real ProxLB (setup-proxlb → js-proxlb →
+  // nojs-proxlb). Inside a chain the tests share one server's state (the admin's password, its
+  // sessions, the config file, the maintenance list), so its projects run one after the other;
+  // the ProxLB chain mostly waits for ProxLB's runs, so the two together take little more than
+  // the longer one.
+  workers: 2,
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [["list"], ["json", { outputFile: process.env.E2E_JSON ?? "test-results/results.json" }]],
@@ -66,6 +72,7 @@ export default defineConfig({
       testMatch: /.*\.(hydrate|both)\.spec\.ts/,
       testIgnore: proxlbSpecs,
       dependencies: ["setup"],
+      workers: 1,
       metadata: { dataDir },
       use: {
         ...devices["Desktop Chrome"],
@@ -79,7 +86,9 @@ export default defineConfig({
       name: "nojs",
       testMatch: /.*\.(ssr|both)\.spec\.ts/,
       testIgnore: proxlbSpecs,
-      dependencies: ["setup"],
+      // After js: the same server (see `workers` above).
+      dependencies: ["setup", "js"],
+      workers: 1,
       metadata: { dataDir },
       use: {
         ...devices["Desktop Chrome"],
@@ -106,6 +115,7 @@ export default defineConfig({
       testMatch: proxlbSpecs,
       testIgnore: /\.ssr\.spec\.ts$/,
       dependencies: ["setup-proxlb"],
+      workers: 1,
       metadata: { dataDir: proxlbDataDir },
       use: {
         ...devices["Desktop Chrome"],
@@ -119,7 +129,9 @@ export default defineConfig({
       name: "nojs-proxlb",
       testMatch: proxlbSpecs,
       testIgnore: /\.hydrate\.spec\.ts$/,
-      dependencies: ["setup-proxlb"],
+      // After js-proxlb: the same server.
+      dependencies: ["setup-proxlb", "js-proxlb"],
+      workers: 1,
       metadata: { dataDir: proxlbDataDir },
       use: {
         ...devices["Desktop Chrome"],
