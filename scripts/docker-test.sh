@@ -58,14 +58,14 @@ export DOCKER_HOST="unix://$WORK/docker.sock"
 
 passed=0
 failed=0
-check() { # check NAME CMD... — one line per check
-  local name=$1
+check() { # check NAME CMD... — one line per check, with its wall time
+  local name=$1 t0=$SECONDS
   shift
   echo "### $name" >>"$WORK/checks.log"
   if "$@" >>"$WORK/checks.log" 2>&1; then
-    echo "ok - $name"; passed=$((passed + 1))
+    echo "ok - $name ($((SECONDS - t0)) s)"; passed=$((passed + 1))
   else
-    echo "not ok - $name (details in $WORK/checks.log)"; failed=$((failed + 1))
+    echo "not ok - $name ($((SECONDS - t0)) s; details in $WORK/checks.log)"; failed=$((failed + 1))
   fi
 }
 

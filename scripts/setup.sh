@@ -78,6 +78,17 @@ cargo_install_pinned() {
   rm -rf "$work"
 }
 
+# cargo-nextest runs the workspace's tests (scripts/test.sh). Preinstalled on the project's build
+# machines (/usr/local/bin); built from crates.io where it is missing.
+NEXTEST_VERSION=0.9.143
+nextest() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    log "cargo-nextest present: $(cargo nextest --version 2>/dev/null | head -1)"; return
+  fi
+  log "cargo install cargo-nextest $NEXTEST_VERSION (locked)"
+  cargo install -q --root "$CARGO_HOME" --locked cargo-nextest --version "$NEXTEST_VERSION"
+}
+
 npm_tools() {
   cd "$ROOT"
   [ -f package-lock.json ] || { log "no package-lock.json yet; skipping npm"; return; }
@@ -102,6 +113,7 @@ timed "apt packages" apt_packages
 timed "wasm32 target" wasm_target
 timed "cargo-leptos" cargo_install_pinned cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos "$CARGO_LEPTOS_LOCK_PINS" --features no_downloads
 timed "wasm-bindgen-cli" cargo_install_pinned wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen "$WASM_BINDGEN_LOCK_PINS"
+timed "cargo-nextest" nextest
 timed "npm tools" npm_tools
 timed "proxlb" proxlb_venv
 

@@ -5,11 +5,11 @@
 #
 # Runs scripts/setup.sh first (idempotent), then: rustfmt, clippy for the server (ssr) and for
 # the browser (hydrate, wasm32) separately, a wasm32 build of crates/domain, the whole workspace's
-# cargo tests, the release build of the site (WASM, CSS, assets) and of the container image's
-# server binary, Playwright end-to-end tests with JavaScript on and off against that binary, and
-# the container image (scripts/docker-test.sh: build, run in demo mode, check, stop). Prints each
-# step's wall time and ends with one line `N passed, N failed` counting every step's tests (a
-# check such as clippy counts as one).
+# tests (cargo-nextest, then the doctests), the release build of the site (WASM, CSS, assets)
+# and of the container image's server binary, Playwright end-to-end tests with JavaScript on and
+# off against that binary, and the container image (scripts/docker-test.sh: build, run in demo
+# mode, check, stop). Prints each step's wall time and ends with one line `N passed, N failed`
+# counting every step's tests (a check such as clippy counts as one).
 # Exits non-zero on any failure.
 set -uo pipefail
 
@@ -64,7 +64,9 @@ step() {
     check)
       if ((rc == 0)); then p=1; else f=1; fi ;;
     cargo-test)
-      read -r p f < <(awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$log")
+      # cargo test's `test result: ok. 3 passed; 0 failed; …` per binary and nextest's
+      # `Summary [ 1.2s] 5 tests run: 4 passed, 1 failed, 1 timed out, 0 skipped`.
+      read -r p f < <(awk '/^test result: |^ *Summary \[/{ for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|timed)/) f += $i } } END { print p+0, f+0 }' "$log")
       if ((rc != 0 && f == 0)); then f=1; fi ;;
     tap)
       # `ok - …` / `not ok - …` lines, one per check.
@@ -92,17 +94,13 @@ step() {
 export E2E_JSON="$LOGS/e2e-results.json"
 
 step setup check bash scripts/setup.sh || exit 1
-step fmt check cargo fmt --all --check
-step clippy-ssr check cargo clippy --locked --workspace --all-targets --features proxlb-web/ssr -- -D warnings
-step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default-features --features hydrate \
-  --target wasm32-unknown-unknown -- -D warnings
 # The container image's server binary (scripts/image-binary.sh: cargo profile `image`, fat LTO,
 # static) is the one server build of this run: the e2e tests and the docker step both use it, so
 # CI tests the binary that ships and builds no release-profile server (~16 min on 2 cores). It
-# starts now, in its own process group at the lowest CPU priority, and takes the CPU the test
-# runs leave idle (they mostly wait on ProxLB's built-in sleeps); the image-binary step below
-# waits for it. Its own target folders (target/image, target/x86_64-unknown-linux-gnu/image)
-# lock apart from the test build's target/debug. A new session is a new scheduler autogroup
+# starts first, in its own process group at the lowest CPU priority, and takes the CPU the other
+# steps leave idle (clippy's long single-threaded check of the app crate, the tests waiting on
+# ProxLB's built-in sleeps); the image-binary step below waits for it. Its own target folders
+# (target/image, target/x86_64-unknown-linux-gnu/image) lock apart from target/debug. A new session is a new scheduler autogroup
 # where the kernel has them (sched_autogroup_enabled): `nice` then ranks only inside the group,
 # and the groups share the CPU equally (measured: the test build took 931 s instead of 417 s),
 # so the group itself gets nice 19 too.
@@ -125,8 +123,22 @@ image_binary_built() { # waits for the build started above; its log, then its ex
   return "$(cat "$IMAGE_LOG.rc")"
 }
 
+step fmt check cargo fmt --all --check
+step clippy-ssr check cargo clippy --locked --workspace --all-targets --features proxlb-web/ssr -- -D warnings
+step clippy-hydrate check cargo clippy --locked -p proxlb-web --lib --no-default-features --features hydrate \
+  --target wasm32-unknown-unknown -- -D warnings
 step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unknown-unknown
-step cargo-test cargo-test cargo test --locked --no-fail-fast --workspace --features proxlb-web/ssr
+# The workspace's tests with cargo-nextest (.config/nextest.toml): every test in its own process,
+# tests of all binaries side by side, so the slow ones (real ProxLB's sleeps, simulated
+# migrations) overlap instead of running binary after binary (593 s with `cargo test`). nextest
+# runs no doctests: `cargo test --doc` does, with the libraries this build made.
+workspace_tests() {
+  local rc=0
+  cargo nextest run --locked --workspace --features proxlb-web/ssr --no-fail-fast || rc=1
+  cargo test --locked --doc --workspace --features proxlb-web/ssr || rc=1
+  return "$rc"
+}
+step cargo-test cargo-test workspace_tests
 # The test executables (each links the whole server: 3.4 of the debug build's 5 GB) are not
 # needed after this step. When the disk is short (CI starts with ~12 GB free), free them before
 # the site build needs the space. Libraries and proc macros stay, so the Docker step's one
