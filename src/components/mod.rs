@@ -15,6 +15,7 @@ pub mod config_editor;
 pub mod confirm_dialog;
 pub mod error_panel;
 pub mod guest_table;
+pub mod history_pager;
 pub mod layout;
 pub mod live_client;
 pub mod live_status;

@@ -15,6 +15,7 @@ use plb_domain::units::plural;
 
 use crate::api::auth::get_audit_page;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::history_pager::HistoryPager;
 use crate::components::page_header::PageHeader;
 use crate::error::ApiError;
 
@@ -232,12 +233,7 @@ fn AuditResults(page: AuditPage, filter: AuditFilter) -> impl IntoView {
                 </table>
             </div>
         })}
-        {(newer.is_some() || older.is_some()).then(|| view! {
-            <nav class="plb-pager" aria-label="Pages">
-                {newer.map(|f| view! { <a href=audit_href(&f)>"← Newest"</a> })}
-                {older.map(|f| view! { <a href=audit_href(&f) rel="next">"Older →"</a> })}
-            </nav>
-        })}
+        <HistoryPager newest=newer.map(|f| audit_href(&f)) older=older.map(|f| audit_href(&f)) />
     }
 }
 

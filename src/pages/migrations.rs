@@ -22,6 +22,7 @@ use plb_domain::units::plural;
 use crate::api::migrations::get_migrations;
 use crate::components::clock::use_clock;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::history_pager::HistoryPager;
 use crate::components::live_client::{use_live_topic, TopicUpdate};
 use crate::components::migration_widgets::{
     duration_label, guest_label, initiator_label, kind_label, OutcomeBadge,
@@ -248,12 +249,7 @@ fn MigrationResults(page: MigrationPage, filter: MigrationFilter) -> impl IntoVi
                 </table>
             </div>
         })}
-        {(newer.is_some() || older.is_some()).then(|| view! {
-            <nav class="plb-pager" aria-label="Pages">
-                {newer.map(|f| view! { <a href=migrations_href(&f)>"← Newest"</a> })}
-                {older.map(|f| view! { <a href=migrations_href(&f) rel="next">"Older →"</a> })}
-            </nav>
-        })}
+        <HistoryPager newest=newer.map(|f| migrations_href(&f)) older=older.map(|f| migrations_href(&f)) />
     }
 }
 
