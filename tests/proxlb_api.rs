@@ -327,7 +327,8 @@ async fn only_one_action_runs_at_a_time() {
 
 /// A restart is a run at once in the answer's wake, even when no status poll sees ProxLB pass
 /// through another state (the fake's restart is instant, and it reports no start time): a
-/// second "run now" must see the run in progress, not the sleep before the restart.
+/// second "run now" must see the run in progress, not the sleep before the restart. A reload
+/// is not a run.
 #[tokio::test]
 async fn a_restart_shows_as_a_run_as_soon_as_it_is_answered() {
     let app = App::start().await;
@@ -348,6 +349,13 @@ async fn a_restart_shows_as_a_run_as_soon_as_it_is_answered() {
     );
     app.status_where(|status| status["run"]["state"] == "sleeping")
         .await;
+
+    // A reload (SIGHUP) starts no run: ProxLB reads its file after the sleep.
+    let (status, body) = app
+        .call(Method::POST, "/api/service/reload", &app.operator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.json("/api/status").await["run"]["state"], "sleeping");
 
     let (status, body) = app
         .call(Method::POST, "/api/service/restart", &app.operator)

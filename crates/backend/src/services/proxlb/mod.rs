@@ -68,12 +68,15 @@ impl Proxlb {
     }
 
     /// Carries out `action` for `who` (see [`ProxlbService::act`]) and tells the run tracker
-    /// the outcome before returning, so that what follows (a second "run now", the answer's
-    /// run state) already sees a started ProxLB running rather than waiting for the watcher
-    /// above to pass the new status on.
+    /// the outcome of a start, stop or restart before returning, so that what follows (a
+    /// second "run now", the answer's run state) already sees a started ProxLB running rather
+    /// than waiting for the watcher above to pass the new status on. A reload (SIGHUP) starts
+    /// no run: ProxLB reads its file after the current sleep.
     pub async fn act(&self, who: &Identity, action: ServiceAction) -> Result<ServiceStatus> {
         let status = self.service.act(who, action).await?;
-        self.logs.service_changed(&status);
+        if action != ServiceAction::Reload {
+            self.logs.service_changed(&status);
+        }
         Ok(status)
     }
 
