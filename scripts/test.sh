@@ -164,6 +164,10 @@ wasm_budget() {
 }
 step site-build check cargo leptos build --release --precompress --cargo-locked --frontend-only
 front=$?
+# The Docker checks that need neither the site nor the server binary (dockerd, the Debian base,
+# the ProxLB image, the Docker backend's test, docker-compose.yml) run while the image build's
+# last, single-threaded step (fat LTO) holds one core; ProxLB Web's own image is checked below.
+DOCKER_TEST_ONLY=proxlb step docker-proxlb tap bash scripts/docker-test.sh
 step image-binary check image_binary_built
 image=$?
 ((front == 0)) && step wasm-budget check wasm_budget
@@ -172,7 +176,7 @@ if ((front == 0 && image == 0)); then
   # An absolute path, so that finish() finds a server the run left behind by its command line.
   E2E_SERVER_BIN="$ROOT/$IMAGE_BIN" step e2e playwright npx playwright test -c end2end/playwright.config.ts
   # docker-test.sh's own call to image-binary.sh finds the binary built.
-  step docker tap bash scripts/docker-test.sh
+  DOCKER_TEST_ONLY=image step docker tap bash scripts/docker-test.sh
 else
   failed=$((failed + 2))
   failures+=("e2e (skipped: no site or no server binary)" "docker (skipped: no site or no server binary)")
