@@ -274,19 +274,32 @@ impl LogService {
     }
 
     /// Tells the run tracker that the service changed state (a stopped ProxLB runs nothing).
-    pub fn service_changed(&self, status: &ServiceStatus) {
+    /// `started_now`: ProxLB Web itself has just started or restarted it, so a running service
+    /// is a new process even where the backend reports no start time.
+    pub fn service_changed(&self, status: &ServiceStatus, started_now: bool) {
         let running = match status.state {
             ServiceState::Running => true,
             ServiceState::Stopped | ServiceState::Failed => false,
             // Passing states and a backend that cannot be asked say nothing about runs.
             ServiceState::Restarting | ServiceState::Unknown => return,
         };
-        let at = status.since_unix_ms.unwrap_or_else(|| self.inner.now_ms());
+        let now = self.inner.now_ms();
         let mut tracker = self.inner.lock_runs();
         if running {
-            tracker.service_started(at);
+            let alive = matches!(
+                tracker.state(),
+                RunState::Running { .. } | RunState::Sleeping { .. }
+            );
+            match status.since_unix_ms {
+                Some(since) => tracker.service_started(since),
+                // Without a start time, a service seen running again is the process already
+                // known, unless it was just (re)started here: taking it as new would start
+                // the run over and lose what the log said of it so far.
+                None if started_now || !alive => tracker.service_started(now),
+                None => return,
+            }
         } else {
-            tracker.service_stopped(at);
+            tracker.service_stopped(status.since_unix_ms.unwrap_or(now));
         }
         self.inner.publish_run(&tracker);
     }
@@ -492,6 +505,38 @@ mod tests {
                 LogFeed::Gap { .. } => None,
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_running_service_without_a_start_time_is_a_new_run_only_when_started_here() {
+        let (service, shutdown) = start(FakeLogSource::new(), 100);
+        let running = ServiceStatus {
+            backend: plb_domain::service::BackendKind::Process,
+            target: "proxlb".to_owned(),
+            state: ServiceState::Running,
+            since_unix_ms: None,
+            pid: Some(7),
+            exit_code: None,
+            last_error_lines: Vec::new(),
+            version: None,
+            problem: None,
+        };
+        let since = |service: &LogService| match service.run_state() {
+            RunState::Running { since_unix_ms } => since_unix_ms,
+            other => panic!("not running: {other:?}"),
+        };
+        // First seen running: a run.
+        service.service_changed(&running, false);
+        let first = since(&service);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Seen running again (the next poll): the same process, the same run.
+        service.service_changed(&running, false);
+        assert_eq!(since(&service), first);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Restarted by ProxLB Web: a new process, a new run.
+        service.service_changed(&running, true);
+        assert!(since(&service) > first);
+        shutdown.cancel();
     }
 
     #[tokio::test]

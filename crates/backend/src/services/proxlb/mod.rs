@@ -52,7 +52,7 @@ impl Proxlb {
                 let seen = Some((status.state, status.since_unix_ms));
                 if last != seen {
                     last = seen;
-                    runs.service_changed(&status);
+                    runs.service_changed(&status, false);
                 }
                 tokio::select! {
                     () = shutdown.cancelled() => return,
@@ -74,8 +74,12 @@ impl Proxlb {
     /// no run: ProxLB reads its file after the current sleep.
     pub async fn act(&self, who: &Identity, action: ServiceAction) -> Result<ServiceStatus> {
         let status = self.service.act(who, action).await?;
-        if action != ServiceAction::Reload {
-            self.logs.service_changed(&status);
+        match action {
+            ServiceAction::Start | ServiceAction::Restart => {
+                self.logs.service_changed(&status, true)
+            }
+            ServiceAction::Stop => self.logs.service_changed(&status, false),
+            ServiceAction::Reload => {}
         }
         Ok(status)
     }
