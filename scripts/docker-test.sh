@@ -171,9 +171,9 @@ proxlb_version() { # the image runs ProxLB 2.3.0 and says so in its label
       "$PROXLB_IMAGE_LOCAL")" = 2.3.0 ]
 }
 proxlb_docker_backend() { # the backend test against this daemon (it starts its own simulator)
-  # Selected from the whole workspace with scripts/test.sh's features, so that after its test
-  # build this only links the test: `-p plb-backend` alone resolves other dependency features
-  # and rebuilt 65 crates (measured: the check took 298 s).
+  # Selected from the whole workspace with scripts/test.sh's features, so that it reuses that
+  # run's test build: `-p plb-backend` alone resolves other dependency features and rebuilt 65
+  # crates first.
   PROXLB_TEST_IMAGE="$PROXLB_IMAGE_LOCAL" \
     cargo test --locked --workspace --features proxlb-web/ssr --test proxlb_docker -- \
     --ignored --test-threads=1

@@ -100,10 +100,10 @@ step setup check bash scripts/setup.sh || exit 1
 # starts first, in its own process group at the lowest CPU priority, and takes the CPU the other
 # steps leave idle (clippy's long single-threaded check of the app crate, the tests waiting on
 # ProxLB's built-in sleeps); the image-binary step below waits for it. Its own target folders
-# (target/image, target/x86_64-unknown-linux-gnu/image) lock apart from target/debug. A new session is a new scheduler autogroup
-# where the kernel has them (sched_autogroup_enabled): `nice` then ranks only inside the group,
-# and the groups share the CPU equally (measured: the test build took 931 s instead of 417 s),
-# so the group itself gets nice 19 too.
+# (target/image, target/x86_64-unknown-linux-gnu/image) lock apart from target/debug. A new
+# session is a new scheduler autogroup where the kernel has them (sched_autogroup_enabled):
+# `nice` then ranks only inside the group, and the groups share the CPU equally (measured: the
+# test build took 931 s instead of 417 s), so the group itself gets nice 19 too.
 IMAGE_LOG="$LOGS/image-binary.log"
 rm -f "$IMAGE_LOG.rc"
 setsid nice -n 19 bash -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null
@@ -131,9 +131,15 @@ step domain-wasm32 check cargo build --locked -p plb-domain --target wasm32-unkn
 # The workspace's tests with cargo-nextest (.config/nextest.toml): every test in its own process,
 # tests of all binaries side by side, so the slow ones (real ProxLB's sleeps, simulated
 # migrations) overlap instead of running binary after binary (593 s with `cargo test`). nextest
-# runs no doctests: `cargo test --doc` does, with the libraries this build made.
+# runs no doctests: `cargo test --doc` does, with the libraries this build made. Where
+# scripts/setup.sh could not install nextest, `cargo test` runs them all (slower, same tests).
 workspace_tests() {
   local rc=0
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "cargo-nextest is missing: running cargo test instead"
+    cargo test --locked --no-fail-fast --workspace --features proxlb-web/ssr
+    return
+  fi
   cargo nextest run --locked --workspace --features proxlb-web/ssr --no-fail-fast || rc=1
   cargo test --locked --doc --workspace --features proxlb-web/ssr || rc=1
   return "$rc"
