@@ -249,6 +249,30 @@ impl RunTracker {
         }
     }
 
+    /// ProxLB's service is running, as a status poll or an action's answer says: started at
+    /// `since_ms` where the backend tells, else at `now_ms` if it is a new process. Without a
+    /// start time, a service seen running again is the process already known, unless
+    /// `started_here` (ProxLB Web has just started or restarted it): taking it as new would
+    /// start the run over and lose what the log said of it so far. Returns whether anything
+    /// was passed on to [`Self::service_started`].
+    pub fn service_running(
+        &mut self,
+        since_ms: Option<i64>,
+        now_ms: i64,
+        started_here: bool,
+    ) -> bool {
+        let alive = matches!(
+            self.state,
+            RunState::Running { .. } | RunState::Sleeping { .. }
+        );
+        match since_ms {
+            Some(since) => self.service_started(since),
+            None if started_here || !alive => self.service_started(now_ms),
+            None => return false,
+        }
+        true
+    }
+
     /// ProxLB's process stopped (or crashed) at `at_ms`. A run in progress ends as
     /// interrupted, unless its log already said how it ended.
     pub fn service_stopped(&mut self, at_ms: i64) {
@@ -553,6 +577,43 @@ mod tests {
             Some(&RunOutcome::NoBalancing)
         );
         assert_eq!(t.state().next_run_at(), Some(71_000 + 2 * 3_600_000));
+    }
+
+    #[test]
+    fn a_running_service_without_a_start_time_is_new_only_when_started_here_or_unknown() {
+        let mut t = RunTracker::new();
+        // Nothing known: a run since now.
+        assert!(t.service_running(None, 1_000, false));
+        assert_eq!(
+            t.state(),
+            RunState::Running {
+                since_unix_ms: 1_000
+            }
+        );
+        // The next poll: the same process.
+        assert!(!t.service_running(None, 2_000, false));
+        assert_eq!(
+            t.state(),
+            RunState::Running {
+                since_unix_ms: 1_000
+            }
+        );
+        // Restarted here: a new run.
+        assert!(t.service_running(None, 3_000, true));
+        assert_eq!(
+            t.state(),
+            RunState::Running {
+                since_unix_ms: 3_000
+            }
+        );
+        // A start time decides by itself.
+        assert!(t.service_running(Some(2_500), 4_000, false));
+        assert_eq!(
+            t.state(),
+            RunState::Running {
+                since_unix_ms: 3_000
+            }
+        );
     }
 
     #[test]

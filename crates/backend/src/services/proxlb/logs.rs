@@ -286,17 +286,8 @@ impl LogService {
         let now = self.inner.now_ms();
         let mut tracker = self.inner.lock_runs();
         if running {
-            let alive = matches!(
-                tracker.state(),
-                RunState::Running { .. } | RunState::Sleeping { .. }
-            );
-            match status.since_unix_ms {
-                Some(since) => tracker.service_started(since),
-                // Without a start time, a service seen running again is the process already
-                // known, unless it was just (re)started here: taking it as new would start
-                // the run over and lose what the log said of it so far.
-                None if started_now || !alive => tracker.service_started(now),
-                None => return,
+            if !tracker.service_running(status.since_unix_ms, now, started_now) {
+                return;
             }
         } else {
             tracker.service_stopped(status.since_unix_ms.unwrap_or(now));

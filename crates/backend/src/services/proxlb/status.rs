@@ -98,7 +98,8 @@ impl ProxlbService {
 
     /// Carries out `action` for `who` (an operator): one action at a time, audited with its
     /// result, and the new status once it is done. The action runs to its end even if the
-    /// caller goes away (a half-done stop would leave nobody to record it).
+    /// caller goes away (a half-done stop would leave nobody to record it). Callers go through
+    /// [`super::Proxlb::act`], which also tells the run tracker.
     pub async fn act(&self, who: &Identity, action: ServiceAction) -> Result<ServiceStatus> {
         who.require(Role::Operator)?;
         let Ok(guard) = Arc::clone(&self.inner.acting).try_lock_owned() else {
