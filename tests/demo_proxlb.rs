@@ -62,7 +62,7 @@ async fn the_demo_starts_real_proxlb_which_migrates_guests() {
         "{seen:#?}"
     );
 
-    let status = state.proxlb.service.refresh().await;
+    let status = state.proxlb.refresh().await;
     assert_eq!(status.backend, BackendKind::Process);
     assert_eq!(status.state, ServiceState::Running, "{status:?}");
     assert_eq!(status.version.as_deref(), Some("2.3.0"));
@@ -88,7 +88,7 @@ async fn the_demo_starts_real_proxlb_which_migrates_guests() {
 
     // Server shutdown stops ProxLB gracefully (SIGINT → exit 0).
     state.proxlb.shutdown().await;
-    let status = state.proxlb.service.refresh().await;
+    let status = state.proxlb.refresh().await;
     assert_eq!(status.state, ServiceState::Stopped, "{status:?}");
     assert_eq!(status.exit_code, Some(0));
     state.shutdown.cancel();
@@ -101,7 +101,7 @@ async fn without_proxlb_the_demo_says_so_and_everything_else_works() {
     let python = PathBuf::from("/nonexistent/venv/bin/python3");
     let (state, demo) = demo::wire(settings(dir.path(), python)).await.unwrap();
     assert!(demo.is_some());
-    let status = state.proxlb.service.refresh().await;
+    let status = state.proxlb.refresh().await;
     assert_eq!(status.state, ServiceState::Unknown);
     let problem = status.problem.unwrap();
     assert_eq!(problem.kind, ProblemKind::InterpreterMissing);

@@ -52,7 +52,7 @@ impl App {
         let viewer = support::token(&state, "look", TokenScope::Read).await;
         let cookie = support::session(&state).await;
         // The status poller asks the backend at once; wait for its first answer.
-        state.proxlb.service.refresh().await;
+        state.proxlb.refresh().await;
         Self {
             router: router::build(state.clone()),
             state,
@@ -155,10 +155,7 @@ async fn a_plain_form_post_starts_proxlb_and_comes_back_with_the_outcome() {
     let (status, location) = app.form_post("/sfn/service_action", "action=start").await;
     assert!(status.is_redirection(), "{status}");
     assert_eq!(location, "/service?done=start");
-    assert_eq!(
-        app.state.proxlb.service.status().state,
-        ServiceState::Running
-    );
+    assert_eq!(app.state.proxlb.status().state, ServiceState::Running);
     let html = app.page(&location).await;
     assert!(html.contains("ProxLB was started."), "{html}");
     assert!(html.contains(r#"data-state="running""#), "{html}");
@@ -182,7 +179,7 @@ async fn a_broken_backend_turns_only_the_service_panel_red() {
         "/var/run/docker.sock does not exist",
         "Mount the Docker socket into the container",
     ));
-    app.state.proxlb.service.refresh().await;
+    app.state.proxlb.refresh().await;
     let html = app.page("/service").await;
     assert!(html.contains("plb-service--problem"), "{html}");
     assert!(

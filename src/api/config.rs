@@ -159,7 +159,7 @@ pub async fn get_config() -> Result<ConfigDoc, ApiError> {
         },
         in_place: matches!(view.writability, Writability::InPlace),
         demo: state.settings.demo,
-        apply_unavailable: apply_unavailable(&state.proxlb.service.status()),
+        apply_unavailable: apply_unavailable(&state.proxlb.status()),
     })
 }
 

@@ -40,7 +40,7 @@ pub async fn get_proxlb_overview() -> Result<ProxlbOverview, ApiError> {
     crate::api::auth::require_user()?;
     let proxlb = crate::api::app_state()?.proxlb.clone();
     Ok(ProxlbOverview {
-        service: proxlb.service.status(),
+        service: proxlb.status(),
         run: proxlb.logs.run_state(),
         last_run: proxlb.logs.last_run(),
     })
@@ -87,7 +87,7 @@ async fn run_action(action: &str) -> Result<ServiceStatus, ApiError> {
 
 #[cfg(feature = "ssr")]
 fn proxlb_status() -> Result<ServiceStatus, ApiError> {
-    Ok(crate::api::app_state()?.proxlb.service.status())
+    Ok(crate::api::app_state()?.proxlb.status())
 }
 
 /// The wire name of `error`'s kind (`forbidden`, `conflict`, …), for [`WHY_PARAM`].

@@ -238,7 +238,7 @@ pub(crate) async fn context(state: &AppState) -> Context {
         .map(|view| view.overview.nodes.iter().map(|n| n.name.clone()).collect());
     Context {
         cluster_nodes,
-        in_container: matches!(state.proxlb.service.backend(), BackendKind::Docker),
+        in_container: matches!(state.proxlb.backend(), BackendKind::Docker),
     }
 }
 

@@ -128,7 +128,7 @@ fn run_proxlb(state: &AppState, proxlb: ProxlbBackend, demo: &Demo) {
         Arc::clone(&proxlb.logs),
         state.shutdown.clone(),
     );
-    let service = state.proxlb.service.clone();
+    let service = state.proxlb.clone();
     tokio::spawn(async move {
         match proxlb.manager.start().await {
             Ok(()) => tracing::info!("demo: ProxLB runs against the simulated cluster"),

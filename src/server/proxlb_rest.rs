@@ -95,9 +95,9 @@ pub struct BackendReply {
 }
 
 async fn status(State(state): State<AppState>, _caller: Caller) -> Json<StatusReply> {
-    let backend = state.proxlb.service.backend();
+    let backend = state.proxlb.backend();
     Json(StatusReply {
-        service: state.proxlb.service.status(),
+        service: state.proxlb.status(),
         run: state.proxlb.logs.run_state(),
         backend: BackendReply {
             kind: backend,

@@ -23,7 +23,7 @@ impl ServiceTopicSource {
     /// The topic over `state`'s ProxLB service.
     pub fn new(state: &AppState) -> Self {
         Self {
-            statuses: state.proxlb.service.subscribe(),
+            statuses: state.proxlb.subscribe(),
         }
     }
 }

@@ -380,7 +380,7 @@ impl BalancingService {
         let snapshot = self.snapshot_or_error()?;
         let config = candidate.map_or_else(|| typed.config.clone(), |c| c.apply_to(&typed.config));
         let mut estimate = estimate(&snapshot, &config);
-        estimate.unavailable = self.proxlb.service.one_shot().await.err().map(unavailable);
+        estimate.unavailable = self.proxlb.one_shot().await.err().map(unavailable);
         Ok(estimate)
     }
 
@@ -433,15 +433,10 @@ impl BalancingService {
         if self.ask.lock().run.is_some() {
             return Err(busy());
         }
-        let one_shot = self
-            .proxlb
-            .service
-            .one_shot()
-            .await
-            .map_err(|e| Error::Conflict {
-                message: unavailable(e),
-                current: None,
-            })?;
+        let one_shot = self.proxlb.one_shot().await.map_err(|e| Error::Conflict {
+            message: unavailable(e),
+            current: None,
+        })?;
         let typed = self.typed().await?;
         let snapshot = self.snapshot_or_error()?;
         let store = Arc::clone(self.config.store());

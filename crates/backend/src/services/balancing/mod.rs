@@ -151,7 +151,7 @@ impl BalancingService {
         });
         let run_refusal = run_now::check(
             &typed.config,
-            &self.proxlb.service.status(),
+            &self.proxlb.status(),
             &self.proxlb.logs.run_state(),
             self.now_ms(),
         )

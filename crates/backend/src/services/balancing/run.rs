@@ -45,7 +45,7 @@ impl BalancingService {
     async fn start_run(&self, who: &Identity) -> Result<RunStarted, Error> {
         let typed = self.typed().await?;
         // Ask the backend now: the published status may be up to a poll old.
-        let status = self.proxlb.service.refresh().await;
+        let status = self.proxlb.refresh().await;
         let how = run_now::check(
             &typed.config,
             &status,

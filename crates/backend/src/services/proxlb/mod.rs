@@ -9,22 +9,27 @@ pub mod status;
 
 use std::sync::Arc;
 
-use plb_domain::service::{ServiceAction, ServiceStatus};
+use plb_domain::service::{BackendKind, ServiceAction, ServiceStatus};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::proxlb::ProxlbBackend;
 use crate::auth::{AuthService, Identity};
 use crate::ports::Clock;
+use crate::ports::{OneShot, ServiceError};
 use crate::Result;
 
 pub use logs::{LogFeed, LogService};
 pub use status::ProxlbService;
 
 /// ProxLB's service and log, as held in [`crate::AppState`]. Cheap to clone.
+///
+/// The service itself is private: every action goes through [`Proxlb::act`], so that the run
+/// tracker hears of it, and the reads below are all other callers need.
 #[derive(Clone)]
 pub struct Proxlb {
     /// Status and actions.
-    pub service: ProxlbService,
+    service: ProxlbService,
     /// Log entries and run state.
     pub logs: LogService,
     /// The backend both run on (kept to stop a ProxLB child process at shutdown).
@@ -82,6 +87,31 @@ impl Proxlb {
             ServiceAction::Reload => {}
         }
         Ok(status)
+    }
+
+    /// Which backend runs ProxLB.
+    pub fn backend(&self) -> BackendKind {
+        self.service.backend()
+    }
+
+    /// The service's status as last asked (see [`ProxlbService::status`]).
+    pub fn status(&self) -> ServiceStatus {
+        self.service.status()
+    }
+
+    /// Every new service status, starting with the current one.
+    pub fn subscribe(&self) -> watch::Receiver<ServiceStatus> {
+        self.service.subscribe()
+    }
+
+    /// Asks the backend for the service's status now and publishes the answer.
+    pub async fn refresh(&self) -> ServiceStatus {
+        self.service.refresh().await
+    }
+
+    /// How to run the installed ProxLB once beside the daemon, or why the backend cannot.
+    pub async fn one_shot(&self) -> std::result::Result<OneShot, ServiceError> {
+        self.service.one_shot().await
     }
 
     /// Stops ProxLB if it runs as a child process of this server (gracefully, with SIGINT);
