@@ -15,7 +15,7 @@ fn members(ctx: &Ctx<'_>, poolid: &str, kind: Option<&str>) -> Vec<Value> {
         .filter(|g| g.spec.pool.as_deref() == Some(poolid))
         .filter(|g| kind.is_none_or(|k| k == g.spec.kind.api_type()))
         .filter(|g| ctx.has_vm(g.spec.vmid, "VM.Audit"))
-        .map(|g| guest_resource(cluster, g, ctx.now, false))
+        .map(|g| json!(guest_resource(cluster, g, ctx.now, false)))
         .collect()
 }
 
