@@ -12,6 +12,7 @@ pub mod ask;
 mod baseline;
 mod run;
 pub mod save;
+mod turns;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +33,7 @@ use plb_domain::view::local_time;
 use tokio_util::sync::CancellationToken;
 
 use self::baseline::{Baseline, BaselineCache, Key};
+use self::turns::OneAtATime;
 
 use crate::adapters::config_file;
 use crate::auth::AuthService;
@@ -56,10 +58,8 @@ pub struct BalancingService {
     baseline: BaselineCache,
     /// "Ask real ProxLB": one run at a time ([`ask`]).
     ask: ask::AskSlot,
-    /// One what-if replay at a time, the others wait their turn: each replays ProxLB's whole
-    /// calculation on its own copy of the plan (at 10,000 guests tens of megabytes and a core for
-    /// 50–150 ms). Side by side they only shared the same cores and stacked their memory.
-    what_ifs: Arc<tokio::sync::Semaphore>,
+    /// What-if replays, one at a time ([`turns`]).
+    what_ifs: OneAtATime,
 }
 
 /// ProxLB's configuration as typed, with the digest of the bytes it was read from.
@@ -89,7 +89,7 @@ impl BalancingService {
             utc_offset_seconds,
             baseline: BaselineCache::default(),
             ask: ask::AskSlot::default(),
-            what_ifs: Arc::new(tokio::sync::Semaphore::new(1)),
+            what_ifs: OneAtATime::default(),
         }
     }
 
@@ -259,24 +259,18 @@ impl BalancingService {
         let (baseline, today) = self.baseline().await?;
         let config = candidate.apply_to(&today);
         let inputs = self.inputs(&baseline);
-        // The semaphore is never closed, so acquiring only waits.
-        let turn = Arc::clone(&self.what_ifs)
-            .acquire_owned()
+        self.what_ifs
+            .run(move || {
+                let what_if = what_if_projected(
+                    &baseline.evaluation,
+                    baseline.projection.clone(),
+                    &baseline.snapshot,
+                    &config,
+                    baseline.now,
+                );
+                WhatIfAnswer::of(what_if, inputs)
+            })
             .await
-            .map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            let what_if = what_if_projected(
-                &baseline.evaluation,
-                baseline.projection.clone(),
-                &baseline.snapshot,
-                &config,
-                baseline.now,
-            );
-            WhatIfAnswer::of(what_if, inputs)
-        })
-        .await
-        .map_err(Error::internal)
     }
 
     /// Why the guest `query` names (VMID or name) moves or stays.
