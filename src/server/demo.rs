@@ -128,13 +128,14 @@ fn run_proxlb(state: &AppState, proxlb: ProxlbBackend, demo: &Demo) {
         Arc::clone(&proxlb.logs),
         state.shutdown.clone(),
     );
-    let service = state.proxlb.clone();
+    let published = state.proxlb.clone();
     tokio::spawn(async move {
         match proxlb.manager.start().await {
             Ok(()) => tracing::info!("demo: ProxLB runs against the simulated cluster"),
             Err(error) => tracing::warn!(%error, "demo: ProxLB is not running"),
         }
-        service.refresh().await;
+        // Publish the new status at once (the run tracker hears of it from the status watcher).
+        published.refresh().await;
     });
 }
 

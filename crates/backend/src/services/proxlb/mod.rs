@@ -15,8 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::adapters::proxlb::ProxlbBackend;
 use crate::auth::{AuthService, Identity};
-use crate::ports::Clock;
-use crate::ports::{OneShot, ServiceError};
+use crate::ports::{Clock, OneShot, ServiceError};
 use crate::Result;
 
 pub use logs::{LogFeed, LogService};
